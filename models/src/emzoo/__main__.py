@@ -1,0 +1,3 @@
+from emzoo.cli import main
+
+raise SystemExit(main())

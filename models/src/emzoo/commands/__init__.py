@@ -1,0 +1,1 @@
+"""One module per ``emzoo`` subcommand (see emzoo.cli)."""
