@@ -1,0 +1,164 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadBackend } from '../../runtime/backend/load-backend.js';
+import { OrtBackend } from '../../runtime/backend/ort-backend.js';
+import { OrtPoolBackend } from '../../runtime/backend/ort-pool-backend.js';
+import { cachedSessionCount } from '../../runtime/backend/ort-session.js';
+import type { InferenceBackend } from '../../runtime/backend/types.js';
+import { isRuntimeError } from '../../runtime/errors.js';
+import { type NdArray, ndarray } from '../../runtime/tensors/ndarray.js';
+import { readNpy } from '../../runtime/tensors/npy-read.js';
+import { FIXTURES } from './helpers.js';
+
+const CONV2 = join(FIXTURES, 'conv2.onnx');
+const UNET1 = join(FIXTURES, 'unet1.onnx');
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+async function caught(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.each([
+  ['calling thread', 0],
+  ['worker pool', 2],
+])('onnxruntime backend on the %s', (_name, workers) => {
+  let conv2: InferenceBackend;
+  let unet1: InferenceBackend;
+  beforeAll(async () => {
+    conv2 = await loadBackend(CONV2, { workers });
+    unet1 = await loadBackend(UNET1, { workers });
+  });
+  afterAll(async () => {
+    await conv2.dispose();
+    await unet1.dispose();
+  });
+
+  test('reports input/output metadata with symbolic dims', () => {
+    expect(conv2.inputs).toEqual([{ name: 'raw', dtype: 'float32', shape: ['N', 1, 'D', 'H', 'W'] }]);
+    expect(conv2.outputs).toEqual([{ name: 'out', dtype: 'float32', shape: ['N', 2, 'Do', 'Ho', 'Wo'] }]);
+    expect(conv2.device).toBe('cpu');
+  });
+
+  test.each([
+    ['conv2', () => conv2],
+    ['unet1', () => unet1],
+  ])('%s reproduces Python onnxruntime on the fixture input', async (name, backend) => {
+    const x = await readNpy(join(FIXTURES, `${name}.test_input.npy`));
+    const want = await readNpy(join(FIXTURES, `${name}.test_output.npy`));
+    const { out } = await backend().run({ raw: x });
+    expect(out?.shape).toEqual(want.shape);
+    expect(maxAbsDiff(out?.data as Float32Array, want.data as Float32Array)).toBeLessThan(1e-5);
+  });
+
+  test('wrong dtype, rank or channels are refused before onnxruntime sees them', async () => {
+    const cases: [NdArray, string][] = [
+      [ndarray('uint8', [1, 1, 5, 5, 5]), 'UnsupportedDtype'],
+      [ndarray('float32', [1, 5, 5, 5]), 'ShapeMismatch'],
+      [ndarray('float32', [1, 2, 5, 5, 5]), 'ShapeMismatch'],
+    ];
+    for (const [x, tag] of cases) {
+      expect(isRuntimeError(await caught(conv2.run({ raw: x })), tag as 'ShapeMismatch')).toBe(true);
+    }
+    expect(await caught(conv2.run({ x: ndarray('float32', [1, 1, 5, 5, 5]) }))).toBeInstanceOf(TypeError);
+  });
+
+  test('an input below the valid size is an Inference error naming the model', async () => {
+    const err = await caught(unet1.run({ raw: ndarray('float32', [1, 1, 10, 10, 10]) }));
+    expect(isRuntimeError(err, 'Inference')).toBe(true);
+    expect((err as Error).message).toContain('unet1.onnx');
+  });
+
+  test('CUDA requested on a host without it is a clear ProviderUnavailable error (no CPU fallback)', async () => {
+    const err = await caught(loadBackend(CONV2, { workers, device: 'cuda' }));
+    expect(isRuntimeError(err, 'ProviderUnavailable')).toBe(true);
+    expect((err as Error).message).toMatch(/'cuda' is not available/);
+    expect((err as { hint: string }).hint).toMatch(/CUDA 12/);
+  });
+});
+
+describe('sessions', () => {
+  test('are cached by model path + options and released with the last user', async () => {
+    const before = cachedSessionCount();
+    const a = await OrtBackend.create(CONV2);
+    const b = await OrtBackend.create(join(FIXTURES, '.', 'conv2.onnx'));
+    const c = await OrtBackend.create(CONV2, { intraOpThreads: 2 });
+    expect(cachedSessionCount()).toBe(before + 2);
+    await a.dispose();
+    expect(cachedSessionCount()).toBe(before + 2);
+    await b.dispose();
+    await c.dispose();
+    expect(cachedSessionCount()).toBe(before);
+    expect(isRuntimeError(await caught(a.run({})), 'BackendDisposed')).toBe(true);
+  });
+
+  test('a missing model file is a ModelLoad error', async () => {
+    const err = await caught(loadBackend(join(FIXTURES, 'nope.onnx'), { workers: 1 }));
+    expect(isRuntimeError(err, 'ModelLoad')).toBe(true);
+  });
+
+  test('bad option values name the argument', async () => {
+    expect(await caught(loadBackend(CONV2, { intraOpThreads: 0 }))).toBeInstanceOf(TypeError);
+    expect(await caught(loadBackend(CONV2, { workers: -1 }))).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('worker-thread inference', () => {
+  test("keeps the caller's event loop running while it computes", async () => {
+    const backend = await OrtPoolBackend.create(UNET1, { workers: 1 });
+    try {
+      const x = ndarray('float32', [1, 1, 64, 64, 64]);
+      for (let i = 0; i < x.data.length; i++) x.data[i] = Math.sin(i);
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 1);
+      let runs = 0;
+      let finished = false;
+      // Several runs back to back: the loop must tick between and during them.
+      const work = (async () => {
+        for (; runs < 3; runs++) await backend.run({ raw: x });
+        finished = true;
+      })();
+      await work;
+      clearInterval(timer);
+      expect(finished).toBe(true);
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  test('a run can be aborted through its AbortSignal', async () => {
+    const backend = await OrtPoolBackend.create(UNET1, { workers: 1 });
+    try {
+      const x = ndarray('float32', [1, 1, 96, 96, 96]);
+      const ac = new AbortController();
+      const p = backend.run({ raw: x }, { signal: ac.signal });
+      ac.abort();
+      expect(isRuntimeError(await caught(p), 'Aborted')).toBe(true);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  test('transfer moves the input buffer instead of copying it', async () => {
+    const backend = await OrtPoolBackend.create(CONV2, { workers: 1 });
+    try {
+      const x = ndarray('float32', [1, 1, 6, 6, 6]);
+      const { out } = await backend.run({ raw: x }, { transfer: true });
+      expect(out?.shape).toEqual([1, 2, 2, 2, 2]);
+      expect(x.data.byteLength).toBe(0); // detached
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
