@@ -45,3 +45,22 @@ class MissingDependency(EmzooError):
     """An optional extra (e.g. TensorFlow for convert-tf) is not installed."""
 
     exit_code = 5
+
+
+class CheckpointMismatch(InvalidInput):
+    """A checkpoint's variables do not fit the network: missing, unexpected or mis-shaped ones.
+
+    The message lists each; ``missing``, ``unexpected`` and ``mismatched`` hold them for callers.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        missing: list[str],
+        unexpected: list[str],
+        mismatched: list[str],
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.missing, self.unexpected, self.mismatched = missing, unexpected, mismatched

@@ -1,0 +1,95 @@
+"""TF1 checkpoint on disk → variable names, shapes and arrays (no graph, no session).
+
+TensorFlow is an optional extra: it is imported only here, lazily, and its absence is a
+MissingDependency with the install command.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emzoo.errors import InvalidInput, MissingDependency
+
+_SUFFIXES = (".index", ".meta")
+_DATA_SUFFIX = re.compile(r"\.data-\d+-of-\d+$")
+
+
+def import_tensorflow() -> Any:
+    """Import TensorFlow quietly, or fail with how to install it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter
+    try:
+        import tensorflow as tf
+    except ImportError as err:
+        raise MissingDependency(
+            f"reading TensorFlow checkpoints needs TensorFlow, which is not importable ({err})",
+            hint="pip install 'emzoo[tf]'   (installs tensorflow-cpu)",
+        ) from None
+    return tf
+
+
+def resolve_prefix(path: str | os.PathLike[str]) -> str:
+    """Accept a checkpoint prefix, one of its files, or a folder with a 'checkpoint' index file."""
+    p = Path(path)
+    text = str(p)
+    if p.is_dir():
+        tf = import_tensorflow()
+        latest = tf.train.latest_checkpoint(text)
+        if latest is None:
+            found = sorted(f.name for f in p.glob("*.index"))
+            raise InvalidInput(
+                f"folder {text} has no 'checkpoint' file naming the latest checkpoint"
+                + (f"; checkpoints in it: {', '.join(f[:-6] for f in found)}" if found else ""),
+                hint="pass the checkpoint prefix, e.g. --checkpoint DIR/train_net_checkpoint_400000",
+            )
+        return latest
+    for suffix in _SUFFIXES:
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+    text = _DATA_SUFFIX.sub("", text)
+    if not Path(text + ".index").is_file():
+        sibling = sorted(f.name[:-6] for f in Path(text).parent.glob("*.index"))
+        raise InvalidInput(
+            f"no TensorFlow checkpoint at {text} (expected {text}.index and "
+            f"{text}.data-00000-of-00001)"
+            + (f"; checkpoints next to it: {', '.join(sibling)}" if sibling else ""),
+            hint="pass the prefix without extension, e.g. lsd/mtlsd/train_net_checkpoint_400000",
+        )
+    return text
+
+
+def iteration_of(prefix: str) -> int | None:
+    """'…_checkpoint_400000' (gunpowder) or '…-400000' (tf.train.Saver) → 400000."""
+    m = re.search(r"(?:_checkpoint_|-)(\d+)$", prefix)
+    return int(m.group(1)) if m else None
+
+
+@dataclass
+class TfCheckpoint:
+    """The variables of one checkpoint: name → shape, arrays read on demand."""
+
+    prefix: str
+    shapes: dict[str, tuple[int, ...]]
+    _reader: Any
+
+    def get(self, name: str) -> np.ndarray:
+        return np.asarray(self._reader.get_tensor(name))
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> TfCheckpoint:
+    prefix = resolve_prefix(path)
+    tf = import_tensorflow()
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+    except Exception as err:  # TF raises assorted errors for truncated/corrupt files
+        raise InvalidInput(
+            f"cannot read TensorFlow checkpoint {prefix}: {err}",
+            hint="check that the .index and .data-* files are complete (re-download them)",
+        ) from None
+    shapes = {k: tuple(int(d) for d in v) for k, v in reader.get_variable_to_shape_map().items()}
+    return TfCheckpoint(prefix=prefix, shapes=shapes, _reader=reader)

@@ -1,0 +1,92 @@
+"""TF1 checkpoint → weights of a PyTorch port (a model instance, or a preset → saved file)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from emzoo.convert.tf_checkpoint import TfCheckpoint, iteration_of, read_checkpoint
+from emzoo.convert.tf_mapping import MappingPlan, convert_array, plan_mapping
+from emzoo.errors import InvalidInput
+
+
+@dataclass
+class Conversion:
+    checkpoint: str  # resolved prefix
+    plan: MappingPlan
+    state_dict: dict[str, torch.Tensor]
+
+
+def load_tf_weights(
+    model: torch.nn.Module,
+    checkpoint: str | os.PathLike[str] | TfCheckpoint,
+    *,
+    scope: str | None = None,
+    head_names: Mapping[str, str] | None = None,
+) -> Conversion:
+    """Copy a TF1 checkpoint's weights into ``model`` (in place) and return what was mapped.
+
+    ``scope`` overrides the detected outer variable scope; ``head_names`` maps a PyTorch head
+    to the TF conv_pass name where the original named it differently (e.g. {"lsds": "foo"}).
+    """
+    ckpt = checkpoint if isinstance(checkpoint, TfCheckpoint) else read_checkpoint(checkpoint)
+    target = model.state_dict()
+    plan = plan_mapping(
+        {k: tuple(v.shape) for k, v in target.items()},
+        ckpt.shapes,
+        scope=scope,
+        head_names=head_names,
+    )
+    state = {
+        e.torch_key: torch.from_numpy(convert_array(ckpt.get(e.tf_name))).to(
+            target[e.torch_key].dtype
+        )
+        for e in plan.entries
+    }
+    model.load_state_dict(state, strict=True)
+    return Conversion(ckpt.prefix, plan, model.state_dict())
+
+
+def convert_tf_checkpoint(
+    preset: str,
+    checkpoint: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    scope: str | None = None,
+    head_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Build ``preset``'s network, load the TF checkpoint into it and save a torch checkpoint.
+
+    The file is {"model_state_dict", "preset", "source": "tf-checkpoint", …}; ``emzoo export
+    --checkpoint`` reads it. Returns the saved dict's metadata (everything but the weights).
+    """
+    from emzoo.registry import get_preset  # lazy: the catalogue imports every net
+
+    spec = get_preset(preset)
+    ckpt = read_checkpoint(checkpoint)
+    model = spec.build()
+    conv = load_tf_weights(model, ckpt, scope=scope, head_names=head_names)
+    meta: dict[str, Any] = {
+        "preset": spec.name,
+        "source": "tf-checkpoint",
+        "tf_checkpoint": conv.checkpoint,
+        "iteration": iteration_of(conv.checkpoint),
+        "tf_scope": conv.plan.scope.rstrip("/"),
+        "tf_decoder_naming": conv.plan.style,
+        "tf_heads": dict(conv.plan.heads),
+        "variable_map": conv.plan.variable_map(),
+        "skipped_tf_variables": len(conv.plan.skipped),
+        "other_tf_variables": conv.plan.outside_scope,
+        "model_kwargs": dict(getattr(model, "init_kwargs", spec.kwargs)),
+    }
+    out_path = Path(out)
+    if out_path.is_dir():
+        raise InvalidInput(f"--out {out_path} is a folder", hint="give a file name, e.g. model.pt")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model_state_dict": conv.state_dict, **meta}, out_path)
+    return meta
