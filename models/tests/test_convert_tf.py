@@ -7,10 +7,12 @@ must reproduce TensorFlow's own output on the same input.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 import torch
@@ -22,9 +24,14 @@ tf = tf_mala.tf
 v1 = tf.compat.v1
 Head, MalaConfig = tf_mala.Head, tf_mala.MalaConfig
 
+from emzoo.cli import main  # noqa: E402
 from emzoo.convert import load_tf_weights, plan_mapping, read_checkpoint  # noqa: E402
 from emzoo.errors import CheckpointMismatch, InvalidInput  # noqa: E402
+from emzoo.export.checkpoint import check_matches, load_checkpoint  # noqa: E402
 from emzoo.nets import LsdNet, MicronNet, SynfulNet  # noqa: E402
+from emzoo.registry import get_preset  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
 
 TOL = 1e-5
 
@@ -280,3 +287,78 @@ def test_missing_tensorflow_names_the_extra(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 5, proc.stderr
     assert "needs TensorFlow" in proc.stderr and "pip install 'emzoo[tf]'" in proc.stderr
+
+
+def _replica_of(preset, scope: str):
+    """The TF1 network an LsdNet preset ports, named like the fib25 mknet.py files."""
+    kw = preset.kwargs
+    heads = [Head("lsds", kw["num_lsds"])] if kw["num_lsds"] else []
+    heads += [Head("affs", kw["num_affinities"])] if kw["num_affinities"] else []
+    return MalaConfig(
+        kw["in_channels"],
+        kw["num_fmaps"],
+        kw["fmap_inc_factors"],
+        [tuple(f) for f in kw["downsample_factors"]],
+        heads,
+        kernel_size_down=kw["kernel_size_down"],
+        kernel_size_up=kw["kernel_size_up"],
+        num_fmaps_out=kw.get("num_fmaps_out"),
+        crop_to_factor=kw["crop_to_factor"],
+        scope=scope,
+    )
+
+
+@pytest.fixture(scope="module")
+def preset_ckpt(ckpt):
+    preset = get_preset("lsd-small-mtlsd")
+    return preset, *ckpt("lsd-small-mtlsd", _replica_of(preset, "mtlsd"), preset.valid_min)
+
+
+def test_cli_converts_a_registered_preset_for_export(preset_ckpt, tmp_path, capsys):
+    preset, x, tf_out, prefix = preset_ckpt
+    out = tmp_path / "mtlsd.pt"
+    argv = ["convert-tf", "--preset", preset.name, "--checkpoint", prefix, "--out", str(out)]
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["tf_heads"] == {"lsds": "lsds", "affs": "affs"}
+
+    saved = torch.load(out, map_location="cpu", weights_only=True)
+    assert (saved["preset"], saved["source"], saved["tf_scope"]) == (
+        preset.name,
+        "tf-checkpoint",
+        "mtlsd",
+    )
+    assert saved["iteration"] == 10 and saved["training"]["iterations"] == 10
+    assert saved["training"]["optimizer"] == "Adam"
+    schema = json.loads((REPO / "spec" / "bundle.schema.json").read_text())
+    jsonschema.validate(saved["training"], {"$ref": "#/$defs/training", "$defs": schema["$defs"]})
+
+    # what `emzoo export --checkpoint` does with the file, then the outputs against TF's
+    loaded = load_checkpoint(out, preset)
+    net = preset.build()
+    check_matches(net, loaded, preset)
+    net.load_state_dict(loaded.state_dict)
+    ours = _torch_heads(net, x)
+    for head in ("lsds", "affs"):
+        assert tf_out[head].std() > 1e-3
+        assert np.abs(ours[head] - tf_out[head]).max() < TOL, head
+
+
+def test_cli_mismatch_exits_3_and_writes_nothing(preset_ckpt, tmp_path, capsys):
+    _, _, _, prefix = preset_ckpt
+    out = tmp_path / "vanilla.pt"
+    argv = ["convert-tf", "--preset", "lsd-small-vanilla", "--checkpoint", prefix]
+    assert main([*argv, "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "unexpected in the checkpoint (2)" in err and "mtlsd/lsds_0/kernel" in err
+    assert "shape mismatch" in err and "unet.right.0.0.convs.0.weight" in err
+    assert "hint: pick the preset" in err
+    assert not out.exists()
+
+
+def test_cli_lists_variables(preset_ckpt, capsys):
+    _, _, _, prefix = preset_ckpt
+    assert main(["convert-tf", "--list", "--checkpoint", prefix]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "mtlsd/unet_layer_0_left_0/kernel  [3, 3, 3, 1, 8]" in lines
+    assert "mtlsd/affs_0/kernel  [1, 1, 1, 14, 3]" in lines

@@ -83,6 +83,7 @@ def convert_tf_checkpoint(
         "skipped_tf_variables": len(conv.plan.skipped),
         "other_tf_variables": conv.plan.outside_scope,
         "model_kwargs": dict(getattr(model, "init_kwargs", spec.kwargs)),
+        "training": _training_record(conv),
     }
     out_path = Path(out)
     if out_path.is_dir():
@@ -90,3 +91,30 @@ def convert_tf_checkpoint(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"model_state_dict": conv.state_dict, **meta}, out_path)
     return meta
+
+
+def _training_record(conv: Conversion) -> dict[str, Any]:
+    """The bundle's training record (spec/bundle.schema.json): trained by the originals' code.
+
+    A TF checkpoint holds no losses, metrics or seed; only the iteration (from the file name)
+    and the optimizer (from its slot variables) are known.
+    """
+    name = Path(conv.checkpoint).name
+    scope = conv.plan.scope.rstrip("/") or "(none)"
+    record: dict[str, Any] = {
+        "data": {
+            "description": f"trained by the original authors' TensorFlow 1 code; weights "
+            f"converted from checkpoint {name} with emzoo convert-tf",
+            "sources": [name],
+        },
+        "iterations": iteration_of(conv.checkpoint) or 0,
+        "seed": None,
+        "final_losses": {},
+        "held_out_metrics": {},
+        "notes": f"TF variable scope {scope}, {conv.plan.style} decoder naming, heads "
+        + ", ".join(f"{k}<-{v}_0" for k, v in conv.plan.heads.items())
+        + "; the checkpoint records no losses or metrics",
+    }
+    if any(n.endswith("/Adam") for n in conv.plan.skipped):
+        record["optimizer"] = "Adam"
+    return record
