@@ -144,7 +144,13 @@ class TorchAugment(gp.BatchFilter):
         spatial = data.shape[-3:]
         x = torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32)).to(self.device)
         x = x.reshape(1, -1, *spatial)
-        with torch.no_grad():
+        # kornia draws from torch's global RNG: seed it from numpy, which gunpowder seeds from the
+        # request (deterministic requests → deterministic augmentation), inside a forked RNG so
+        # the model's own torch randomness (dropout) is not disturbed.
+        seed = int(np.random.randint(0, 2**31 - 1))
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices), torch.no_grad():
+            torch.manual_seed(seed)
             y = self.transform(x)
         if tuple(y.shape) != tuple(x.shape):
             raise InvalidInput(

@@ -1,0 +1,169 @@
+"""The training loop: single device, or one process per GPU/CPU under torchrun with DDP.
+
+Determinism (what makes ``--resume`` continue the same loss trajectory): every iteration reseeds
+torch from (seed, rank, iteration) and the task's batch provider is a pure function of the
+iteration, so nothing depends on how many steps ran in this process. Only rank 0 writes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+from emzoo.train.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    restore_rng_states,
+    save_checkpoint,
+)
+from emzoo.train.config import TrainConfig
+from emzoo.train.distributed import DistEnv, init_distributed, mix_seed, shutdown
+from emzoo.train.scalar_log import ScalarLog
+from emzoo.train.task import Heads, Task, total_loss
+
+TaskFactory = Callable[[DistEnv, TrainConfig], Task]
+
+
+@dataclass
+class TrainResult:
+    start_iteration: int
+    losses: list[float]  # this rank's total loss per iteration run in this call
+    record: dict
+    checkpoint: Path | None
+    model: torch.nn.Module
+    seconds: float = 0.0
+    history: list[dict] = field(default_factory=list)
+
+
+def _to_device(batch, device: torch.device) -> dict[str, torch.Tensor]:
+    out = {}
+    for k, v in batch.items():
+        t = (
+            torch.from_numpy(np.ascontiguousarray(v))
+            if isinstance(v, np.ndarray)
+            else torch.as_tensor(v)
+        )
+        if t.is_floating_point():
+            t = t.float()
+        out[k] = t.to(device, non_blocking=True)
+    return out
+
+
+def _mean_over_ranks(values: list[float], env: DistEnv) -> list[float]:
+    if not env.distributed:
+        return values
+    t = torch.tensor(values, dtype=torch.float64, device=env.device)
+    dist.all_reduce(t)
+    return (t / env.world_size).tolist()
+
+
+def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
+    env = init_distributed(cfg.device)
+    task = log = None
+    try:
+        # identical initial weights on every rank (DDP would broadcast rank 0's anyway)
+        torch.manual_seed(cfg.seed)
+        task = make_task(env, cfg)
+        model = task.model.to(env.device)
+        runner: torch.nn.Module = Heads(model)
+        if env.distributed:
+            ids = [env.device.index] if env.device.type == "cuda" else None
+            runner = DistributedDataParallel(runner, device_ids=ids)
+        adam = task.optimizer.with_lr(cfg.lr)
+        optimizer = torch.optim.Adam(model.parameters(), lr=adam.lr, betas=adam.betas, eps=adam.eps)
+
+        labels = [t.label for t in task.terms]
+        log = ScalarLog(
+            cfg.out, ["loss", *labels, "lr", "seconds_per_iteration"], env.is_main, cfg.resume
+        )
+        start, history = 0, []
+        if cfg.resume:
+            path = latest_checkpoint(cfg.out)
+            if path is not None:
+                ckpt = load_checkpoint(path, env.device)
+                model.load_state_dict(ckpt["model_state_dict"])
+                optimizer.load_state_dict(ckpt["optimizer_state_dict"])
+                restore_rng_states(ckpt["rng_states"])
+                start = int(ckpt["iteration"])
+                history = list(ckpt.get("training_record", {}).get("history", []))
+                log.truncate_after(start)
+                if env.is_main:
+                    print(f"resuming from {path} at iteration {start}", flush=True)
+
+        record = {
+            "preset": preset,
+            "task": task.name,
+            "world_size": env.world_size,
+            "device": env.device.type,
+            "optimizer": {
+                "name": "Adam",
+                "lr": adam.lr,
+                "betas": list(adam.betas),
+                "eps": adam.eps,
+            },
+            "config": cfg.as_record(),
+            "tensorboard": log.tensorboard,
+            **task.record,
+        }
+        losses: list[float] = []
+        ckpt_path = None
+        t0 = tick = time.perf_counter()
+        model.train()
+        for it in range(start, cfg.iterations):
+            torch.manual_seed(mix_seed(cfg.seed, env.rank, it))  # dropout etc.: same on resume
+            batch = _to_device(task.batches(it), env.device)
+            heads = runner(batch[task.input_key])
+            loss, parts = total_loss(task.terms, heads, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+            step = it + 1
+            if step % cfg.log_every == 0 or step == cfg.iterations:
+                now = time.perf_counter()
+                n = (step - start) % cfg.log_every or cfg.log_every
+                vals = _mean_over_ranks(
+                    [float(loss.detach()), *(float(p.detach()) for p in parts.values())], env
+                )
+                row = {"loss": vals[0], **dict(zip(labels, vals[1:], strict=True))}
+                row.update(
+                    lr=optimizer.param_groups[0]["lr"], seconds_per_iteration=(now - tick) / n
+                )
+                tick = now
+                log.write(step, row)
+                history.append({"iteration": step, **{k: row[k] for k in ["loss", *labels]}})
+                if env.is_main:
+                    print(f"iteration {step}: loss {vals[0]:.6g}", flush=True)
+            if step % cfg.save_every == 0 or step == cfg.iterations:
+                seconds = time.perf_counter() - t0
+                record.update(
+                    iterations=step,
+                    history=history,
+                    final_loss=history[-1]["loss"] if history else None,
+                    seconds=seconds,
+                    iterations_per_second=(step - start) / seconds if seconds > 0 else None,
+                )
+                if env.is_main:
+                    ckpt_path = save_checkpoint(cfg.out, step, model, optimizer, preset, record)
+                    (Path(cfg.out) / "training.json").write_text(
+                        json.dumps(record, indent=2, default=str)
+                    )
+                if env.distributed:
+                    dist.barrier()
+        return TrainResult(
+            start, losses, record, ckpt_path, model, time.perf_counter() - t0, history
+        )
+    finally:
+        if task is not None and task.close is not None:
+            task.close()
+        if log is not None:
+            log.close()
+        shutdown(env)
