@@ -42,13 +42,12 @@ def load_tf_weights(
         scope=scope,
         head_names=head_names,
     )
-    state = {
-        e.torch_key: torch.from_numpy(convert_array(ckpt.get(e.tf_name))).to(
-            target[e.torch_key].dtype
-        )
-        for e in plan.entries
-    }
-    model.load_state_dict(state, strict=True)
+    # The plan covers every state-dict entry exactly once (else it raised), so copying tensor
+    # by tensor into the model's own storage is a strict load that never holds a second copy
+    # of the weights (the FIB-25 nets have 264 M parameters).
+    with torch.no_grad():
+        for e in plan.entries:
+            target[e.torch_key].copy_(torch.from_numpy(convert_array(ckpt.get(e.tf_name))))
     return Conversion(ckpt.prefix, plan, model.state_dict())
 
 
