@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { InferenceBackend } from '../backend/types.js';
+import { AbortedError, ShapeMismatchError, VolumeError } from '../errors.js';
+import type { NdArray } from '../tensors/ndarray.js';
+import type { ModelGeometry } from '../tiling/geometry.js';
+import { type LinearMap, type Normalization, resolveNormalization } from '../tiling/normalize.js';
+import { type PadMode, readPadded } from '../tiling/padding.js';
+import { planTiles, type TilePlan } from '../tiling/plan.js';
+import {
+  type Compressor,
+  createVolume,
+  openVolumeWriter,
+  type VolumeWriter,
+} from '../volumes/create-volume.js';
+import type { OmeImageOptions } from '../volumes/ome.js';
+import { openVolume, type Volume } from '../volumes/open-volume.js';
+import { blockToOutput } from './block-output.js';
+import { type BlockSource, LocalBlockSource } from './block-source.js';
+import { DoneLog } from './done-log.js';
+
+export interface Progress {
+  /** Blocks done, including those skipped as already done. */
+  readonly done: number;
+  readonly total: number;
+  /** Blocks skipped because an earlier run finished them. */
+  readonly skipped: number;
+  readonly elapsedMs: number;
+  /** Estimated time left, from this run's mean time per block (undefined before the first block). */
+  readonly etaMs: number | undefined;
+  readonly blockId: number;
+}
+
+export interface BlockwiseOptions {
+  readonly backend: InferenceBackend;
+  readonly geometry: ModelGeometry;
+  /** Input volume (opened, or a local path / http URL): [z,y,x] or [c,z,y,x]. */
+  readonly input: Volume | string;
+  /** Local path of the OME-Zarr output ([c,z,y,x], zarr v3); resumed if it exists with its done log. */
+  readonly output: string;
+  /** Default 'float32'; 'uint8' stores value·255. */
+  readonly outputDtype?: 'float32' | 'uint8';
+  /** Bytes for all blocks in flight together; each block gets memoryBudgetBytes / maxInFlight. */
+  readonly memoryBudgetBytes: number;
+  readonly activationFactor?: number;
+  /** Explicit block input size (valid for the model) instead of the budget's choice. */
+  readonly blockInput?: readonly number[];
+  /** Default 'zero'. */
+  readonly padding?: PadMode;
+  /** Dataset-level normalisation, resolved once before any block runs. Default: identity. */
+  readonly normalization?: Normalization;
+  /** Blocks read/computed/written concurrently; default 2. Bounds peak memory. */
+  readonly maxInFlight?: number;
+  /** Block queue; default: a local source with a done log at `${output}.done.jsonl`. */
+  readonly source?: BlockSource;
+  readonly maxRetries?: number;
+  readonly compressor?: Compressor;
+  readonly ome?: Omit<OmeImageOptions, 'channelAxis' | 'spatialAxes' | 'datasetPath'>;
+  readonly attributes?: Record<string, unknown>;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+export interface BlockwiseResult {
+  readonly output: string;
+  readonly doneLog: string | undefined;
+  readonly plan: TilePlan;
+  readonly normalization: LinearMap;
+  /** Blocks computed by this run. */
+  readonly processed: number;
+  /** Blocks skipped as already done. */
+  readonly skipped: number;
+  readonly elapsedMs: number;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+function fingerprint(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Runs a model over a volume block by block: read (with halo, padded) → infer → write, with at
+ * most `maxInFlight` blocks in memory; done blocks are recorded so a re-run resumes; cancellable
+ * through `signal` (rejects with Aborted after in-flight blocks settle).
+ */
+export async function runBlockwise(o: BlockwiseOptions): Promise<BlockwiseResult> {
+  const t0 = performance.now();
+  const input = typeof o.input === 'string' ? await openVolume(o.input, { signal: o.signal }) : o.input;
+  const g = o.geometry;
+  const spatialRank = g.minInput.length;
+  const lead = input.shape.length - spatialRank;
+  const channels = lead === 1 ? (input.shape[0] as number) : 1;
+  if (lead < 0 || lead > 1 || channels !== g.inputChannels) {
+    throw new ShapeMismatchError(
+      `input volume ${input.location}`,
+      `${g.inputChannels === 1 ? '[z, y, x] or ' : ''}[${g.inputChannels}, z, y, x]`,
+      input.shape,
+      "give the volume the model's input channels as a leading axis",
+    );
+  }
+  const volumeShape = input.shape.slice(lead);
+  const maxInFlight = o.maxInFlight ?? 2;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
+    throw new TypeError(`'maxInFlight' must be a positive integer, got ${maxInFlight}`);
+  }
+  const plan = planTiles(volumeShape, g, {
+    memoryBudgetBytes: o.memoryBudgetBytes / maxInFlight,
+    activationFactor: o.activationFactor,
+    blockInput: o.blockInput,
+  });
+  const norm = await resolveNormalization(
+    o.normalization ?? { kind: 'scale_linear', gain: 1, offset: 0 },
+    input,
+    {
+      spatialAxes: spatialRank,
+      signal: o.signal,
+    },
+  );
+  const padding = o.padding ?? 'zero';
+  const dtype = o.outputDtype ?? 'float32';
+  const outShape = [g.outputChannels, ...volumeShape];
+  const chunks = [g.outputChannels, ...plan.stride]; // one chunk per write region: no two blocks share a chunk
+  const runId = fingerprint({
+    model: resolve(o.backend.modelPath),
+    input: input.location,
+    volumeShape,
+    blockInput: plan.blockInput,
+    stride: plan.stride,
+    halo: g.halo,
+    dtype,
+    padding,
+    norm,
+  });
+
+  const logPath = o.source ? undefined : `${resolve(o.output)}.done.jsonl`;
+  let writer: VolumeWriter;
+  if (await exists(o.output)) {
+    if (logPath && !(await exists(logPath))) {
+      throw new VolumeError(
+        o.output,
+        'exists but has no done-blocks log to resume from',
+        'choose a new output path',
+      );
+    }
+    writer = await openVolumeWriter(o.output, { shape: outShape, chunks, dtype });
+  } else {
+    writer = await createVolume(o.output, {
+      shape: outShape,
+      chunks,
+      dtype,
+      compressor: o.compressor,
+      ome: { ...o.ome, channelAxis: true },
+      attributes: { ...o.attributes, emzoo_run: runId },
+    });
+  }
+  const source =
+    o.source ??
+    new LocalBlockSource(plan.blockCount, await DoneLog.open(logPath as string, runId, plan.blockCount), {
+      maxRetries: o.maxRetries,
+    });
+
+  const inputName = o.backend.inputs[0]?.name as string;
+  const outputName = o.backend.outputs[0]?.name as string;
+  let processed = 0;
+  let failure: unknown;
+  const signal = o.signal;
+
+  const doBlock = async (id: number) => {
+    const block = plan.block(id);
+    const x = await readPadded(input, block.read, padding, norm, { signal });
+    const feed: NdArray = { dtype: 'float32', shape: [1, ...x.shape], data: x.data };
+    const result = await o.backend.run({ [inputName]: feed }, { signal, transfer: true });
+    const y = result[outputName] as NdArray<'float32'>;
+    const expected = [1, g.outputChannels, ...plan.blockOutput];
+    if (y.shape.length !== expected.length || y.shape.some((d, i) => d !== expected[i])) {
+      throw new ShapeMismatchError(
+        `model output for block ${id}`,
+        `[${expected}] (input [${plan.blockInput}] minus 2·halo [${g.halo}])`,
+        y.shape,
+        "the geometry's halo/valid sizes do not match the model; check bundle.yaml",
+      );
+    }
+    const out = blockToOutput(
+      { dtype: 'float32', shape: y.shape.slice(1), data: y.data },
+      block.output,
+      block.write,
+      dtype,
+    );
+    await writer.write([0, ...block.write.start], out, { signal });
+    await source.complete(id);
+  };
+
+  const worker = async () => {
+    while (failure === undefined && !signal?.aborted) {
+      const id = await source.next(signal);
+      if (id === undefined) return;
+      try {
+        await doBlock(id);
+      } catch (err) {
+        if (signal?.aborted) return;
+        // Shape mismatches are deterministic: retrying cannot help.
+        if (err instanceof ShapeMismatchError || (await source.fail(id, err)) === 'give-up') {
+          failure ??= err;
+          return;
+        }
+        continue;
+      }
+      processed++;
+      const elapsedMs = performance.now() - t0;
+      const done = source.alreadyDone + processed;
+      o.onProgress?.({
+        done,
+        total: source.total,
+        skipped: source.alreadyDone,
+        elapsedMs,
+        etaMs: (elapsedMs / processed) * (source.total - done),
+        blockId: id,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: maxInFlight }, worker));
+  if (failure !== undefined) throw failure;
+  if (signal?.aborted) throw new AbortedError(`blockwise run into ${o.output}`);
+  return {
+    output: o.output,
+    doneLog: logPath,
+    plan,
+    normalization: norm,
+    processed,
+    skipped: source.alreadyDone,
+    elapsedMs: performance.now() - t0,
+  };
+}
