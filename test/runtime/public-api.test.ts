@@ -1,0 +1,45 @@
+import { expect, test } from 'vitest';
+import * as runtime from '../../runtime/index.js';
+
+test('runtime/index.ts exports exactly the documented values', () => {
+  expect(Object.keys(runtime).sort()).toEqual(
+    [
+      'AbortedError',
+      'BackendDisposedError',
+      'DTYPES',
+      'DoneLog',
+      'InferenceError',
+      'InvalidNpyError',
+      'InvalidTilingError',
+      'LocalBlockSource',
+      'ModelLoadError',
+      'OrtBackend',
+      'OrtPoolBackend',
+      'ProviderUnavailableError',
+      'ResumeMismatchError',
+      'ShapeMismatchError',
+      'UnsupportedDtypeError',
+      'VolumeError',
+      'blockBytes',
+      'checkGeometry',
+      'createVolume',
+      'encodeNpy',
+      'isRuntimeError',
+      'isValidInput',
+      'loadBackend',
+      'ndarray',
+      'omeImageAttributes',
+      'openVolume',
+      'openVolumeWriter',
+      'parseNpy',
+      'planTiles',
+      'readNpy',
+      'readPadded',
+      'resolveNormalization',
+      'runBlockwise',
+      'sizeOf',
+      'stridesOf',
+      'writeNpy',
+    ].sort(),
+  );
+});
