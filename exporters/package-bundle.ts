@@ -1,0 +1,147 @@
+/**
+ * Bundle folder → dist/<id>.zip, in the order that makes a bad zip impossible: check the bundle's
+ * hashes, reproduce its test output with onnxruntime, build every generated file, validate the RDF
+ * (schema, files, test tensors, consumer rules), and only then write the zip.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FileSource, ValidationReport } from '../spec/index.js';
+import { BUNDLE_FILES, type Bundle, readBundle } from './bundle-read.js';
+import { renderCover } from './cover-png.js';
+import { ExportError } from './errors.js';
+import { PROFILES, type Profile } from './profiles.js';
+import { buildRdf } from './rdf-build.js';
+import type { ModelRdf } from './rdf-types.js';
+import { validateWithProfiles } from './rdf-validate.js';
+import { rdfToYaml } from './rdf-yaml.js';
+import { buildReadme } from './readme-build.js';
+import { type Reproduction, readTestTensors, reproduceTestOutput } from './reproduce.js';
+import { tensorToTiff } from './sample-tiff.js';
+import { sha256Bytes, sha256File } from './sha256-file.js';
+import { writeZip, type ZipEntry } from './zip-write.js';
+
+export interface PackageOptions {
+  readonly outDir: string;
+  /** Consumers to satisfy; undefined = every consumer the model can serve (ilastik needs dense outputs). */
+  readonly profiles?: readonly Profile[];
+  readonly onProgress?: (step: string) => void;
+}
+
+export interface PackageResult {
+  readonly bundle: Bundle;
+  readonly zipPath: string;
+  readonly rdf: ModelRdf;
+  readonly reproduction: Reproduction;
+  readonly profiles: readonly Profile[];
+  readonly report: ValidationReport;
+  readonly notes: readonly string[];
+  readonly entries: Readonly<Record<string, string>>; // zip entry → sha256
+}
+
+const TEXT = new Set(['rdf.yaml', 'README.md', 'architecture.py']);
+
+async function verifyBundleHashes(b: Bundle, progress: (s: string) => void): Promise<void> {
+  const bad: string[] = [];
+  for (const f of BUNDLE_FILES) {
+    progress(`hashing ${f}`);
+    const sha = await sha256File(join(b.dir, f));
+    if (sha !== b.files[f])
+      bad.push(`${f}: sha256 ${sha.slice(0, 12)}… ≠ bundle.yaml ${String(b.files[f]).slice(0, 12)}…`);
+  }
+  if (bad.length > 0) {
+    throw new ExportError('BundleInvalid', `${b.id}: files changed after export (${bad.join('; ')})`, {
+      hint: 're-export the bundle with `emzoo export`; never edit bundle files by hand',
+      details: bad,
+    });
+  }
+}
+
+export async function packageBundle(bundleDir: string, opts: PackageOptions): Promise<PackageResult> {
+  const progress = opts.onProgress ?? (() => {});
+  const b = readBundle(bundleDir);
+  const notes: string[] = [];
+  let profiles: Profile[];
+  if (opts.profiles !== undefined) profiles = [...opts.profiles];
+  else {
+    profiles = [...PROFILES];
+    if (b.output.kind === 'classes') {
+      profiles = profiles.filter((p) => p !== 'ilastik');
+      notes.push(
+        'ilastik left out: it needs dense outputs with ≥ 2 space axes, this model outputs one value per class',
+      );
+    }
+  }
+  const fiji = profiles.includes('fiji');
+
+  await verifyBundleHashes(b, progress);
+  progress('reproducing test_output.npy with onnxruntime');
+  const reproduction = await reproduceTestOutput(b);
+
+  progress('rendering cover, README and sample tensors');
+  const { input, output } = readTestTensors(b);
+  const generated = new Map<string, Uint8Array>();
+  generated.set('cover.png', renderCover(input, output, b.output.channel_names));
+  generated.set('README.md', new TextEncoder().encode(buildReadme(b, reproduction, profiles)));
+  if (fiji) {
+    generated.set('sample_input.tif', tensorToTiff(input, b.input.voxel_size_nm));
+    generated.set('sample_output.tif', tensorToTiff(output, b.input.voxel_size_nm));
+  }
+  const hashes: Record<string, string> = { ...b.files };
+  for (const [name, bytes] of generated) hashes[name] = sha256Bytes(bytes);
+
+  const rdf = buildRdf({ bundle: b, hashes, reproduction, profiles });
+  const rdfText = rdfToYaml(rdf, b.id);
+  progress('validating rdf.yaml');
+  // The package as it will be zipped: generated files from memory, bundle files from disk.
+  const rdfBytes = new TextEncoder().encode(rdfText);
+  const names = ['rdf.yaml', ...generated.keys(), ...BUNDLE_FILES];
+  const source: FileSource = {
+    label: `${b.id}.zip (to be written)`,
+    list: async () => names,
+    read: async (n) =>
+      n === 'rdf.yaml'
+        ? rdfBytes
+        : (generated.get(n) ??
+          ((BUNDLE_FILES as readonly string[]).includes(n)
+            ? new Uint8Array(readFileSync(join(b.dir, n)))
+            : undefined)),
+  };
+  const report = await validateWithProfiles(source, profiles);
+  const errors = report.errors;
+  if (errors.length > 0) {
+    const consumer = errors.every((f) => f.code === 'ilastik' || f.code === 'deepimagej');
+    const details = errors.map((f) => `${f.path || '/'}: ${f.message}`);
+    throw new ExportError(
+      consumer ? 'ConsumerRuleFailed' : 'RdfInvalid',
+      `${b.id}: the generated rdf.yaml ${consumer ? 'breaks consumer rules' : 'is invalid'}: ${details.join('; ')}; no zip written`,
+      {
+        hint: consumer
+          ? `package only for the consumers this model can serve (--for ${PROFILES.filter((p) => !errors.some((f) => f.code === (p === 'ilastik' ? 'ilastik' : 'deepimagej'))).join(',') || '...'})`
+          : 'fix bundle.yaml (the RDF is derived from it) and package again',
+        details,
+      },
+    );
+  }
+
+  const outDir = resolve(opts.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const zipPath = join(outDir, `${b.id}.zip`);
+  const entries: ZipEntry[] = [
+    { name: 'rdf.yaml', bytes: rdfBytes, compress: true },
+    ...[...generated].map(([name, bytes]) => ({
+      name,
+      bytes,
+      compress: TEXT.has(name),
+      expectedSha256: hashes[name] as string,
+    })),
+    ...BUNDLE_FILES.map((name) => ({
+      name,
+      path: join(b.dir, name),
+      compress: TEXT.has(name),
+      expectedSha256: hashes[name] as string,
+    })),
+  ].sort((x, y) => (x.name === 'rdf.yaml' ? -1 : y.name === 'rdf.yaml' ? 1 : x.name < y.name ? -1 : 1));
+  progress(`writing ${zipPath}`);
+  const written = writeZip(zipPath, entries, b.created);
+  return { bundle: b, zipPath, rdf, reproduction, profiles, report, notes, entries: written };
+}

@@ -1,0 +1,70 @@
+/**
+ * The export is not done until it is checked: run the bundle's test input through the shipped ONNX
+ * file with the declared preprocessing and compare with the bundle's test output.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Bundle } from './bundle-read.js';
+import { compareTensors } from './compare.js';
+import { ExportError } from './errors.js';
+import { type Float32Nd, parseNpy } from './npy.js';
+import { loadOnnx } from './onnx-run.js';
+import { applyScaleLinear } from './preprocess.js';
+
+export const REPRODUCE_ATOL = 1e-4;
+
+export interface Reproduction {
+  readonly maxAbsError: number;
+  readonly atol: number;
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly outputRange: readonly [number, number];
+}
+
+export function readTestTensors(b: Bundle): { input: Float32Nd; output: Float32Nd } {
+  return {
+    input: parseNpy(readFileSync(join(b.dir, 'test_input.npy')), 'test_input.npy'),
+    output: parseNpy(readFileSync(join(b.dir, 'test_output.npy')), 'test_output.npy'),
+  };
+}
+
+/** Throws ReproduceFailed unless max |onnx(pre(test_input)) - test_output| ≤ atol. */
+export async function reproduceTestOutput(b: Bundle, atol = REPRODUCE_ATOL): Promise<Reproduction> {
+  const { input, output } = readTestTensors(b);
+  const model = await loadOnnx(join(b.dir, 'model.onnx'), `${b.id}/model.onnx`);
+  try {
+    const actual = await model.run(applyScaleLinear(input, b.input.preprocessing));
+    const cmp = compareTensors(actual, output, atol);
+    if (!cmp.sameShape) {
+      throw new ExportError(
+        'ReproduceFailed',
+        `${b.id}: ONNX output shape [${actual.shape.join(', ')}] differs from test_output.npy [${output.shape.join(', ')}]`,
+        { hint: 're-export the bundle so test_output.npy is the model output on test_input.npy' },
+      );
+    }
+    if (cmp.mismatches > 0) {
+      throw new ExportError(
+        'ReproduceFailed',
+        `${b.id}: ONNX output differs from test_output.npy (max abs error ${cmp.maxAbsError.toExponential(3)} > ${atol}, ${cmp.mismatches} elements off); no zip written`,
+        {
+          hint: 'test_output.npy must be the model output on scale_linear(test_input.npy); re-export the bundle with `emzoo export`',
+        },
+      );
+    }
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const v of output.data) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    return {
+      maxAbsError: cmp.maxAbsError,
+      atol,
+      inputShape: input.shape,
+      outputShape: output.shape,
+      outputRange: [lo, hi],
+    };
+  } finally {
+    await model.dispose();
+  }
+}
