@@ -34,6 +34,18 @@ export function parseYaml(text: string): unknown {
 
 type Obj = Record<string, unknown>;
 
+/** A three-part version above the bundled 0.5 schema's (e.g. 0.6.0). */
+function isFutureVersion(fv: string): boolean {
+  const parts = /^(\d+)\.(\d+)\.(\d+)$/.exec(fv);
+  if (!parts) return false;
+  const latest = SCHEMA_FORMAT_VERSION_0_5.split('.').map(Number);
+  const v = parts.slice(1).map(Number);
+  for (let i = 0; i < 3; i++) {
+    if ((v[i] as number) !== (latest[i] as number)) return (v[i] as number) > (latest[i] as number);
+  }
+  return false;
+}
+
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -115,7 +127,18 @@ export function parseModelDescription(raw: unknown): ParsedDescription {
     };
   }
   if (typeof fv === 'string' && /^0\.5\.\d+$/.test(fv)) data.format_version = SCHEMA_FORMAT_VERSION_0_5;
-  else if (typeof fv === 'string' && /^0\.[0-3]\.\d+$/.test(fv)) {
+  else if (typeof fv === 'string' && isFutureVersion(fv)) {
+    // bioimageio.spec reads a newer format as its latest one, with a warning.
+    issues.push(
+      warning(
+        'unsupported-format',
+        '/format_version',
+        `future format_version '${fv}' treated as '${SCHEMA_FORMAT_VERSION_0_5}'`,
+        `Write format_version '0.5.4' (what we write) or at most '${SCHEMA_FORMAT_VERSION_0_5}'.`,
+      ),
+    );
+    data.format_version = SCHEMA_FORMAT_VERSION_0_5;
+  } else if (typeof fv === 'string' && /^0\.[0-3]\.\d+$/.test(fv)) {
     return {
       descr: undefined,
       sourceFormatVersion,

@@ -20,7 +20,7 @@ import spdx from '../schemas/generated/spdx-licenses.json' with { type: 'json' }
 import tagCategories from '../schemas/generated/tag-categories.json' with { type: 'json' };
 import { type AnyTensor, inputId, outputId, type TensorData } from '../tensors.js';
 import { presentWeights } from '../weights.js';
-import { identifierProblem, lowerIdentifierProblem, NAME_CHARS } from './identifiers.js';
+import { identifierProblem, lowerCaseProblem, NAME_CHARS } from './identifiers.js';
 
 const SPDX_IDS: ReadonlySet<string> = new Set(spdx.ids);
 const SPDX_DEPRECATED: ReadonlySet<string> = new Set(spdx.deprecated);
@@ -58,7 +58,18 @@ function checkIds(d: ModelDescr, out: Issue[]): void {
   const seen = new Map<string, string>();
   for (const t of tensorsOf(d)) {
     const p = pointer(t.kind, t.index, 'id');
-    const prob = lowerIdentifierProblem(t.id);
+    const caseProb = lowerCaseProblem(t.id);
+    if (caseProb) {
+      out.push(
+        warning(
+          'id',
+          p,
+          `tensor id ${caseProb}`,
+          'Use lower case: the spec requires it, though bioimageio.spec does not enforce it.',
+        ),
+      );
+    }
+    const prob = identifierProblem(t.id);
     if (prob)
       out.push(
         issue(
@@ -84,7 +95,18 @@ function checkIds(d: ModelDescr, out: Issue[]): void {
     t.tensor.axes.forEach((a: AnyAxis, j: number) => {
       const ap = pointer(t.kind, t.index, 'axes', j);
       const id = axisId(a);
-      const aprob = lowerIdentifierProblem(id);
+      const acase = lowerCaseProblem(id);
+      if (acase) {
+        out.push(
+          warning(
+            'id',
+            `${ap}/id`,
+            `axis id ${acase}`,
+            'Use lower case (z, y, x): the spec requires it, though bioimageio.spec does not enforce it.',
+          ),
+        );
+      }
+      const aprob = identifierProblem(id);
       if (aprob)
         out.push(
           issue(
