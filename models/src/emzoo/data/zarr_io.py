@@ -6,6 +6,7 @@ Spatial datasets carry ``voxel_size`` and ``offset`` (nm, z,y,x) plus gunpowder'
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,9 @@ def _store(path: Path, mode: str):
             f"{path} is an N5 container but this zarr has no N5Store",
             hint="install zarr 2.x with N5 support (pip install 'zarr>=2.18,<3' n5 extras) or convert to zarr",
         )
-    return store_cls(str(path))
+    with warnings.catch_warnings():  # zarr 2 flags N5 stores as going away in zarr 3
+        warnings.simplefilter("ignore", FutureWarning)
+        return store_cls(str(path))
 
 
 def _spatial_attrs(volume: EMVolume) -> dict:
@@ -142,7 +145,7 @@ def _jsonable(attrs: dict) -> dict:
 
 def _find(root, names, what, path, required=True):
     for name in names:
-        if name in root:
+        if name in root and isinstance(root[name], _zarr().Array):  # skip groups (multiscale)
             return root[name]
     if required:
         raise InvalidInput(
