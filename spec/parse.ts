@@ -34,6 +34,18 @@ export function parseYaml(text: string): unknown {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * Ajv's `number` excludes ±Infinity, pydantic's float accepts it (YAML `.inf`). Validate a copy
+ * with infinities replaced by the largest finite doubles.
+ */
+function finiteForSchema(v: unknown): unknown {
+  if (typeof v === 'number' && !Number.isFinite(v) && !Number.isNaN(v))
+    return v > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+  if (Array.isArray(v)) return v.map(finiteForSchema);
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, finiteForSchema(x)]));
+  return v;
+}
+
 /** A three-part version above the bundled 0.5 schema's (e.g. 0.6.0). */
 function isFutureVersion(fv: string): boolean {
   const parts = /^(\d+)\.(\d+)\.(\d+)$/.exec(fv);
@@ -110,7 +122,7 @@ export function parseModelDescription(raw: unknown): ParsedDescription {
   const issues: Issue[] = [];
   if (typeof fv === 'string' && /^0\.4\.\d+$/.test(fv)) {
     data.format_version = SCHEMA_FORMAT_VERSION_0_4;
-    const errs04 = validateSchema(data, '0.4');
+    const errs04 = validateSchema(finiteForSchema(data), '0.4');
     if (errs04.length > 0) return { descr: undefined, sourceFormatVersion, issues: errs04 };
     const { converted, issues: convIssues } = convertV04(data, SCHEMA_FORMAT_VERSION_0_5);
     issues.push(...convIssues);
@@ -153,7 +165,7 @@ export function parseModelDescription(raw: unknown): ParsedDescription {
     };
   }
   replaceInfiniteRanges(data, issues);
-  const errs = validateSchema(data, '0.5');
+  const errs = validateSchema(finiteForSchema(data), '0.5');
   if (errs.length > 0) return { descr: undefined, sourceFormatVersion, issues: [...issues, ...errs] };
   return {
     descr: { ...(data as unknown as ModelDescr), format_version: fv as string },
