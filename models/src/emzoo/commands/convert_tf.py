@@ -55,6 +55,7 @@ def _heads(pairs: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from emzoo.convert import convert_tf_checkpoint, read_checkpoint
+    from emzoo.convert.tf_names import is_training_state
 
     if args.list:
         ckpt = read_checkpoint(args.checkpoint)
@@ -62,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"checkpoint": ckpt.prefix, "variables": ckpt.shapes}, indent=2))
         else:
             for name in sorted(ckpt.shapes):
-                print(f"{name}  {list(ckpt.shapes[name])}")
+                state = "  (training state, skipped)" if is_training_state(name) else ""
+                print(f"{name}  {list(ckpt.shapes[name])}{state}")
         return 0
     missing = [f"--{a}" for a in ("preset", "out") if not getattr(args, a)]
     if missing:

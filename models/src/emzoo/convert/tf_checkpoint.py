@@ -22,7 +22,9 @@ _DATA_SUFFIX = re.compile(r"\.data-\d+-of-\d+$")
 
 def import_tensorflow() -> Any:
     """Import TensorFlow quietly, or fail with how to install it."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF's C++ start-up chatter
+    # Quiet TF's C++ start-up chatter; oneDNN only matters for computing, and we only read.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     try:
         import tensorflow as tf
     except ImportError as err:
