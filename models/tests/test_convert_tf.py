@@ -28,10 +28,9 @@ from emzoo.cli import main  # noqa: E402
 from emzoo.convert import load_tf_weights, plan_mapping, read_checkpoint  # noqa: E402
 from emzoo.errors import CheckpointMismatch, InvalidInput  # noqa: E402
 from emzoo.export.checkpoint import check_matches, load_checkpoint  # noqa: E402
+from emzoo.export.schema import load_schema  # noqa: E402
 from emzoo.nets import LsdNet, MicronNet, SynfulNet  # noqa: E402
 from emzoo.registry import get_preset  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
 
 TOL = 1e-5
 
@@ -330,8 +329,10 @@ def test_cli_converts_a_registered_preset_for_export(preset_ckpt, tmp_path, caps
     )
     assert saved["iteration"] == 10 and saved["training"]["iterations"] == 10
     assert saved["training"]["optimizer"] == "Adam"
-    schema = json.loads((REPO / "spec" / "bundle.schema.json").read_text())
-    jsonschema.validate(saved["training"], {"$ref": "#/$defs/training", "$defs": schema["$defs"]})
+    defs = load_schema()["$defs"]
+    jsonschema.Draft202012Validator({"$ref": "#/$defs/training", "$defs": defs}).validate(
+        saved["training"]
+    )
 
     # what `emzoo export --checkpoint` does with the file, then the outputs against TF's
     loaded = load_checkpoint(out, preset)
