@@ -75,17 +75,24 @@ def warp_nearest(
     src = src.to(device)
     # float64 on CPU; CUDA float32 is exact enough for index coordinates < 1e6 voxels
     ftype = torch.float64 if torch.device(device).type == "cpu" else torch.float32
-    m = torch.as_tensor(dst_to_src, dtype=ftype, device=device)
-    axes = [torch.arange(n, dtype=ftype, device=device) for n in spatial]
-    z, y, x = torch.meshgrid(*axes, indexing="ij")
-    hom = m[3, 0] * z + m[3, 1] * y + m[3, 2] * x + m[3, 3]  # 1 for affine maps
+    m = np.asarray(dst_to_src, dtype=np.float64)
+    # broadcast 1-D index axes instead of materialising a meshgrid per term
+    zyx = [
+        torch.arange(n, dtype=ftype, device=device).reshape([-1 if a == k else 1 for a in range(3)])
+        for k, n in enumerate(spatial)
+    ]
+    projective = bool(np.any(m[3, :3] != 0))
+    if projective:
+        hom = sum(float(m[3, j]) * zyx[j] for j in range(3)) + float(m[3, 3])
     idx = []
     valid = torch.ones(spatial, dtype=torch.bool, device=device)
     for k, n in enumerate(spatial):
-        c = (m[k, 0] * z + m[k, 1] * y + m[k, 2] * x + m[k, 3]) / hom
-        i = torch.floor(c + 0.5).to(torch.int64)
+        c = sum(float(m[k, j]) * zyx[j] for j in range(3)) + (float(m[k, 3]) + 0.5)
+        if projective:
+            c = (c - 0.5) / hom + 0.5
+        i = torch.floor(c).to(torch.int64)
         valid &= (i >= 0) & (i < n)
-        idx.append(i.clamp(0, n - 1))
+        idx.append(i.clamp_(0, n - 1))
     flat_idx = (idx[0] * spatial[1] + idx[1]) * spatial[2] + idx[2]
     src2 = src.reshape(src.shape[0], -1)
     out = torch.take_along_dim(src2, flat_idx.reshape(1, -1).expand(src2.shape[0], -1), dim=1)

@@ -63,6 +63,8 @@ class TorchAugment(gp.BatchFilter):
         raw: float array key (normalise first); its grid is the frame the transform acts in.
         labels: integer arrays (instance ids, any dtype incl. uint64), resampled nearest.
         masks: mask arrays, resampled nearest; voxels pulled in from outside become 0.
+        vectors: (3, z, y, x) arrays of world-space displacements (z, y, x; e.g. Synful's partner
+            vectors in nm), resampled nearest and rotated/scaled with the transform.
         context: world-unit margin (int or per-axis) added around every requested ROI upstream.
         device: "cpu", "cuda", ... or None/"auto" (GPU when present).
     """
@@ -73,6 +75,7 @@ class TorchAugment(gp.BatchFilter):
         raw: gp.ArrayKey,
         labels: Iterable[gp.ArrayKey] = (),
         masks: Iterable[gp.ArrayKey] = (),
+        vectors: Iterable[gp.ArrayKey] = (),
         context: int | Sequence[int] | None = None,
         device: str | torch.device | None = None,
     ) -> None:
@@ -80,6 +83,7 @@ class TorchAugment(gp.BatchFilter):
         self.raw = raw
         self.labels = list(labels)
         self.masks = list(masks)
+        self.vectors = list(vectors)
         self.context = context
         self.device = resolve_device(device)
         self.align_corners = _align_corners_of(transform)
@@ -87,7 +91,7 @@ class TorchAugment(gp.BatchFilter):
             transform.to(self.device)
 
     def setup(self) -> None:
-        for key in [self.raw, *self.labels, *self.masks]:
+        for key in [self.raw, *self._followers()]:
             if key not in self.spec:
                 raise InvalidInput(
                     f"TorchAugment: {key} is not provided upstream",
@@ -105,6 +109,9 @@ class TorchAugment(gp.BatchFilter):
             hint="put gp.Normalize(raw) before TorchAugment",
         )
 
+    def _followers(self) -> list[gp.ArrayKey]:
+        return [*self.labels, *self.masks, *self.vectors]
+
     def _context(self, dims: int) -> gp.Coordinate:
         if self.context is None:
             return gp.Coordinate((0,) * dims)
@@ -113,7 +120,7 @@ class TorchAugment(gp.BatchFilter):
         return gp.Coordinate(self.context)
 
     def prepare(self, request: gp.BatchRequest) -> gp.BatchRequest:
-        followers = [k for k in [*self.labels, *self.masks] if k in request]
+        followers = [k for k in self._followers() if k in request]
         if followers and self.raw not in request:
             raise InvalidInput(
                 f"TorchAugment: {followers[0]} requested without {self.raw}",
@@ -169,11 +176,18 @@ class TorchAugment(gp.BatchFilter):
             return out
         m_inv = np.linalg.inv(m)
         raw_off, raw_vs = raw.spec.roi.offset, raw.spec.voxel_size
-        for key in [*self.labels, *self.masks]:
+        for key in self._followers():
             if key not in batch:
                 continue
             arr = batch[key]
             a = index_frame(arr.spec.roi.offset, arr.spec.voxel_size, raw_off, raw_vs)
             dst_to_src = np.linalg.inv(a) @ m_inv @ a
-            out[key] = gp.Array(warp_nearest(arr.data, dst_to_src, self.device), arr.spec.copy())
+            data = warp_nearest(arr.data, dst_to_src, self.device)
+            if key in self.vectors:
+                # a displacement d between two moved points becomes L·d (translations cancel);
+                # L in world units = V·L_index·V⁻¹ with V = raw's voxel size
+                v = np.diag(np.asarray(raw_vs, np.float64))
+                lin = v @ m[:3, :3] @ np.linalg.inv(v)
+                data = np.einsum("ij,j...->i...", lin, data.astype(np.float64)).astype(data.dtype)
+            out[key] = gp.Array(data, arr.spec.copy())
         return out

@@ -1,0 +1,119 @@
+"""``emzoo train``: train a preset on a zarr/N5/HDF5 volume; one device, or DDP under torchrun.
+
+emzoo train --preset lsd-small-mtlsd --data synth.zarr --iterations 1000 --out runs/mtlsd
+torchrun --nproc_per_node 4 -m emzoo train --preset ... --out ...   # one process per GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from emzoo.errors import EmzooError, InvalidInput
+
+NAME = "train"
+HELP = (
+    "train a preset on a volume (checkpoints, CSV/TensorBoard logs, --resume, DDP under torchrun)"
+)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", required=True, help="preset name (see `emzoo presets`)")
+    parser.add_argument(
+        "--data", required=True, help="training volume: .zarr, .n5 or CREMI .hdf/.h5"
+    )
+    parser.add_argument(
+        "--iterations", type=_positive, required=True, help="train up to this iteration"
+    )
+    parser.add_argument(
+        "--out", required=True, help="run folder: checkpoints/, train_log.csv, training.json"
+    )
+    parser.add_argument(
+        "--batch-size", type=_positive, default=1, help="samples per step and process (default 1)"
+    )
+    parser.add_argument(
+        "--lr", type=float, default=None, help="learning rate (default: the original's)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of weights init and data stream (default 0)"
+    )
+    parser.add_argument(
+        "--save-every", type=_positive, default=1000, help="checkpoint interval (default 1000)"
+    )
+    parser.add_argument("--log-every", type=_positive, default=10, help="log interval (default 10)")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the latest checkpoint in --out"
+    )
+    parser.add_argument(
+        "--device", default="auto", help="auto (GPU when present), cpu, cuda, cuda:N"
+    )
+    parser.add_argument("--threads", type=_positive, default=None, help="CPU threads per process")
+
+
+def _emzoo_cause(err: BaseException) -> EmzooError | None:
+    """gunpowder wraps node errors in its own; surface ours (with its hint) if it is inside."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, EmzooError):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from emzoo.registry import get_preset
+    from emzoo.train import TrainConfig, train
+    from emzoo.train.tasks import task_factory
+
+    preset = get_preset(args.preset)
+    if not Path(args.data).exists():
+        raise InvalidInput(
+            f"--data {args.data} does not exist", hint="write a volume with `emzoo synth`"
+        )
+    if args.lr is not None and not args.lr > 0:
+        raise InvalidInput(f"--lr {args.lr} must be positive", hint="e.g. --lr 5e-5")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = TrainConfig(
+        out=Path(args.out),
+        iterations=args.iterations,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        save_every=args.save_every,
+        log_every=args.log_every,
+        resume=args.resume,
+        device=args.device,
+    )
+    try:
+        result = train(task_factory(preset, args.data), cfg, preset.name)
+    except EmzooError:
+        raise
+    except Exception as err:
+        cause = _emzoo_cause(err)
+        if cause is None:
+            raise
+        raise cause from err
+    rec = result.record
+    if rec.get("world_size", 1) == 1 or int(__import__("os").environ.get("RANK", "0")) == 0:
+        ips = rec.get("iterations_per_second")
+        speed = f", {ips:.3g} it/s" if ips else ""
+        print(
+            f"trained {preset.name} to iteration {rec.get('iterations')}{speed}; final loss {rec.get('final_loss')}"
+        )
+        if result.checkpoint is not None:
+            print(f"checkpoint {result.checkpoint}")
+    return 0

@@ -1,0 +1,36 @@
+"""Task pipelines: preset + training data → Task (model, gunpowder batches, loss terms)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emzoo.preset import Preset
+from emzoo.train.config import TrainConfig
+from emzoo.train.distributed import DistEnv, mix_seed
+from emzoo.train.task import Task
+
+TASKS = ("lsd", "synful", "synister", "micron")
+
+
+def build_task(preset: Preset, data: str | Path, env: DistEnv, cfg: TrainConfig) -> Task:
+    """The task pipeline for ``preset.task`` on ``data``; the data stream is seeded per rank."""
+    import importlib
+
+    from emzoo.train.tasks.common import load_volume
+
+    volume = load_volume(data)
+    module = importlib.import_module(f"emzoo.train.tasks.{preset.task}")
+    task = module.build(preset, volume, env, mix_seed(cfg.seed, 0x5EED), cfg.batch_size)
+    task.record.setdefault("data", str(data))
+    task.record.setdefault("data_shape", list(volume.shape))
+    task.record.setdefault("voxel_size_nm", list(volume.voxel_size))
+    return task
+
+
+def task_factory(preset: Preset, data: str | Path):
+    """A TaskFactory for emzoo.train.train."""
+
+    def make(env: DistEnv, cfg: TrainConfig) -> Task:
+        return build_task(preset, data, env, cfg)
+
+    return make

@@ -1,0 +1,167 @@
+"""Shared pieces of the task pipelines: reading the volume, sources, augmentation, sampling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gunpowder as gp
+import kornia.augmentation as K
+import numpy as np
+from funlib.persistence import Array as PArray
+
+from emzoo.augment import TorchAugment
+from emzoo.data.volume import EMVolume
+from emzoo.errors import InvalidInput
+from emzoo.preset import Preset
+
+HDF5_SUFFIXES = (".h5", ".hdf", ".hdf5")
+
+
+def load_volume(path: str | Path) -> EMVolume:
+    """zarr / N5 (emzoo layout or CREMI-style names) or CREMI HDF5, fully into memory."""
+    path = Path(path)
+    if not path.exists():
+        raise InvalidInput(
+            f"training data {path} does not exist", hint="write one with `emzoo synth`"
+        )
+    if path.suffix.lower() in HDF5_SUFFIXES:
+        from emzoo.data.cremi_io import read_cremi
+
+        return read_cremi(path)
+    from emzoo.data.zarr_io import read_zarr
+
+    return read_zarr(path)
+
+
+def _ints(values, what: str) -> tuple[int, int, int]:
+    out = tuple(round(float(v)) for v in values)
+    if any(abs(float(v) - o) > 1e-6 for v, o in zip(values, out, strict=True)):
+        raise InvalidInput(
+            f"{what} {tuple(values)} is not whole nm", hint="gunpowder needs integer nm"
+        )
+    return out  # type: ignore[return-value]
+
+
+def grid_of(volume: EMVolume, preset: Preset) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """(voxel size, offset) in integer nm; the data's voxel size must be the preset's."""
+    vs = _ints(volume.voxel_size, "voxel size")
+    want = _ints(preset.voxel_size_nm, "preset voxel size")
+    if vs != want:
+        mode = "isotropic" if len(set(want)) == 1 else "anisotropic"
+        raise InvalidInput(
+            f"data voxel size {vs} nm differs from preset {preset.name}'s {want} nm",
+            hint=f"train on data at {want} nm (e.g. `emzoo synth --mode {mode}`) or pick a preset for this data",
+        )
+    return vs, _ints(volume.offset, "offset")
+
+
+def source(key: gp.ArrayKey, data: np.ndarray, offset, voxel_size):
+    """An in-memory array padded with zeros outside its ROI (any request fits)."""
+    return gp.ArraySource(key, PArray(data, offset=offset, voxel_size=voxel_size)) + gp.Pad(
+        key, None
+    )
+
+
+def merged(*pipelines):
+    return pipelines + gp.MergeProvider()
+
+
+def anisotropic(voxel_size) -> bool:
+    return voxel_size[0] != voxel_size[1]
+
+
+def geometric_augmentation(voxel_size) -> K.AugmentationSequential:
+    """Random rotation (about z only for anisotropic sections, plus small tilts when isotropic),
+    mild scaling, flips: in voxel index space, so it needs y and x voxel sizes to be equal."""
+    if anisotropic(voxel_size):
+        rot = K.RandomAffine3D(degrees=((0, 0), (0, 0), (-180, 180)), p=1.0, align_corners=True)
+        flips = [K.RandomHorizontalFlip3D(p=0.5), K.RandomVerticalFlip3D(p=0.5)]
+    else:
+        rot = K.RandomAffine3D(
+            degrees=((-15, 15), (-15, 15), (-180, 180)), scale=(0.9, 1.1), p=1.0, align_corners=True
+        )
+        flips = [
+            K.RandomHorizontalFlip3D(p=0.5),
+            K.RandomVerticalFlip3D(p=0.5),
+            K.RandomDepthicalFlip3D(p=0.5),
+        ]
+    return K.AugmentationSequential(rot, *flips)
+
+
+def augmentation_context(shape_voxels, voxel_size) -> tuple[int, int, int]:
+    """World margin so a rotation about z (and ±15° tilts, x0.9 scale when isotropic) of the
+    requested box samples real data: 0.3 of the box per side (0 in z for sections)."""
+    ctx = [int(np.ceil(0.3 * s)) * v for s, v in zip(shape_voxels, voxel_size, strict=True)]
+    if anisotropic(voxel_size):
+        ctx[0] = 0
+    return tuple(ctx)  # type: ignore[return-value]
+
+
+def torch_augment(raw, voxel_size, in_shape, labels=(), masks=(), vectors=(), device=None):
+    return TorchAugment(
+        geometric_augmentation(voxel_size),
+        raw=raw,
+        labels=labels,
+        masks=masks,
+        vectors=vectors,
+        context=augmentation_context(in_shape, voxel_size),
+        device=device,
+    )
+
+
+def intensity_augment(raw, voxel_size):
+    return gp.IntensityAugment(raw, 0.9, 1.1, -0.1, 0.1, z_section_wise=anisotropic(voxel_size))
+
+
+def output_shape(preset: Preset) -> tuple[int, int, int]:
+    from emzoo.nets.shapes import describe
+
+    return tuple(describe(preset)["output_shape"])  # type: ignore[return-value]
+
+
+def spec(shape_voxels, voxel_size) -> gp.ArraySpec:
+    vs = gp.Coordinate(voxel_size)
+    return gp.ArraySpec(roi=gp.Roi((0, 0, 0), gp.Coordinate(shape_voxels) * vs), voxel_size=vs)
+
+
+def volume_box(volume: EMVolume, voxel_size, offset) -> tuple[np.ndarray, np.ndarray]:
+    lo = np.asarray(offset, np.float64)
+    return lo, lo + np.asarray(volume.shape) * np.asarray(voxel_size, np.float64)
+
+
+def uniform_sampler(volume: EMVolume, voxel_size, offset, out_shape, mask=None, min_masked=0.0):
+    """Centres uniform over the volume such that the output box lies inside it (RandomLocation);
+    with ``mask``, retried until at least ``min_masked`` of the output box is masked in."""
+    lo, hi = volume_box(volume, voxel_size, offset)
+    half = np.asarray(out_shape) * np.asarray(voxel_size) / 2
+    a, b = lo + half, np.maximum(hi - half, lo + half)
+
+    def sample(rng):
+        for _ in range(20):
+            c = rng.uniform(a, b)
+            if mask is None or min_masked <= 0:
+                return c, {}
+            v0 = np.floor((c - half - lo) / voxel_size).astype(int)
+            box = mask[
+                tuple(slice(max(0, s), max(0, s + n)) for s, n in zip(v0, out_shape, strict=True))
+            ]
+            if box.size and box.mean() >= min_masked:
+                return c, {}
+        return c, {}
+
+    return sample
+
+
+def near_points_sampler(points, volume, voxel_size, offset, out_shape, p_nonempty, fallback):
+    """With probability ``p_nonempty`` centre the output box so it contains a random point
+    (RandomLocation(ensure_nonempty=..., p_nonempty=...)), else ``fallback``."""
+    points = np.asarray(points, np.float64).reshape(-1, 3)
+    half = np.asarray(out_shape) * np.asarray(voxel_size) / 2
+
+    def sample(rng):
+        if len(points) and rng.random() < p_nonempty:
+            p = points[rng.integers(len(points))]
+            return p + rng.uniform(-half * 0.8, half * 0.8), {}
+        return fallback(rng)
+
+    return sample
