@@ -32,8 +32,11 @@ class Reader {
   skip(wire: number): void {
     if (wire === 0) this.varint();
     else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.pos += this.varint();
-    else if (wire === 5) this.pos += 4;
+    else if (wire === 2) {
+      // Read the length first: `this.pos += this.varint()` would add to the pre-varint position.
+      const len = this.varint();
+      this.pos += len;
+    } else if (wire === 5) this.pos += 4;
     else fail(`unsupported protobuf wire type ${wire}`);
     if (this.pos > this.end) fail('field runs past the end of the message');
   }

@@ -168,13 +168,14 @@ export function validateSchema(data: unknown, version: '0.5' | '0.4'): Issue[] {
 
 /**
  * Ajv with allErrors reports every failed branch of every union. Keep the errors that explain a
- * failure: a union's own "must match a schema" only when nothing deeper was reported, and the
+ * failure: a union's (or conditional's) own "must match" only when nothing deeper was reported, and the
  * `null` branch of optional fields only when it is the sole complaint at that path.
  */
 function reduceErrors(errors: readonly ErrorObject[]): ErrorObject[] {
-  const specific = (e: ErrorObject) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf';
+  const composite = (e: ErrorObject) => e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'if';
+  const specific = (e: ErrorObject) => !composite(e);
   const kept = errors.filter((e) => {
-    if (e.keyword === 'oneOf' || e.keyword === 'anyOf') {
+    if (composite(e)) {
       return !errors.some((o) => specific(o) && o.instancePath.startsWith(e.instancePath));
     }
     if (e.keyword === 'type' && (e.params as { type?: string }).type === 'null') {

@@ -411,7 +411,7 @@ export const DEFECTS: readonly Defect[] = [
   {
     name: 'nominal values incompatible with type',
     level: 'semantic',
-    apply: (fx) => (out(fx).data = { type: 'uint8', values: [-1, 1] }),
+    apply: (fx) => (out(fx).data = { type: 'float32', values: [0.5, 'background'] }),
   },
   {
     name: 'weights parent not present',
