@@ -34,14 +34,11 @@ export {
   UnsupportedDtypeError,
   VolumeError,
 } from './errors.js';
+export type { Progress } from './executor/block-loop.js';
 export { type BlockSource, LocalBlockSource } from './executor/block-source.js';
 export { DoneLog } from './executor/done-log.js';
-export {
-  type BlockwiseOptions,
-  type BlockwiseResult,
-  type Progress,
-  runBlockwise,
-} from './executor/run-blockwise.js';
+export { type PredictArrayOptions, predictArray } from './executor/predict-array.js';
+export { type BlockwiseOptions, type BlockwiseResult, runBlockwise } from './executor/run-blockwise.js';
 export { DTYPES, type DType, type TypedArrayOf } from './tensors/dtype.js';
 export { type NdArray, ndarray, sizeOf, stridesOf } from './tensors/ndarray.js';
 export { parseNpy, readNpy } from './tensors/npy-read.js';
@@ -50,6 +47,7 @@ export { checkGeometry, isValidInput, type ModelGeometry } from './tiling/geomet
 export { type LinearMap, type Normalization, resolveNormalization } from './tiling/normalize.js';
 export { type PadMode, readPadded } from './tiling/padding.js';
 export { type Block, blockBytes, planTiles, type TilePlan, type TilingOptions } from './tiling/plan.js';
+export { arrayVolume } from './volumes/array-volume.js';
 export {
   type Compressor,
   type CreateVolumeOptions,

@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
@@ -49,6 +50,10 @@ function describe(meta: readonly ort.InferenceSession.ValueMetadata[], where: st
 }
 
 async function createSession(config: SessionConfig): Promise<LoadedSession> {
+  // A missing file must read as such, not as a provider failure when CUDA is requested.
+  await access(config.modelPath).catch((cause: unknown) => {
+    throw new ModelLoadError(config.modelPath, cause);
+  });
   const provider: ort.InferenceSession.ExecutionProviderConfig =
     config.device === 'cuda' ? { name: 'cuda', deviceId: config.deviceId } : { name: 'cpu' };
   let session: ort.InferenceSession;

@@ -8,12 +8,13 @@ import { ResumeMismatchError } from '../errors.js';
  * is ignored on load).
  */
 export class DoneLog {
-  readonly path: string;
+  /** undefined for an in-memory log (DoneLog.memory): nothing is persisted. */
+  readonly path: string | undefined;
   readonly #fingerprint: string;
   readonly #done: Uint8Array;
   #count: number;
 
-  private constructor(path: string, fingerprint: string, done: Uint8Array, count: number) {
+  private constructor(path: string | undefined, fingerprint: string, done: Uint8Array, count: number) {
     this.path = path;
     this.#fingerprint = fingerprint;
     this.#done = done;
@@ -58,6 +59,11 @@ export class DoneLog {
     return new DoneLog(path, fingerprint, done, count);
   }
 
+  /** A log that lives only in memory (one-shot runs, e.g. tiling an in-memory array). */
+  static memory(blockCount: number): DoneLog {
+    return new DoneLog(undefined, '', new Uint8Array(Math.ceil(blockCount / 8)), 0);
+  }
+
   static async #append(path: string, record: unknown): Promise<void> {
     const fh = await open(path, 'a');
     try {
@@ -80,7 +86,7 @@ export class DoneLog {
 
   async markDone(id: number): Promise<void> {
     if (this.has(id)) return;
-    await DoneLog.#append(this.path, { block: id });
+    if (this.path !== undefined) await DoneLog.#append(this.path, { block: id });
     this.#done[id >> 3] = (this.#done[id >> 3] as number) | (1 << (id & 7));
     this.#count++;
   }

@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { InferenceBackend } from '../backend/types.js';
-import { AbortedError, ShapeMismatchError, VolumeError } from '../errors.js';
-import type { NdArray } from '../tensors/ndarray.js';
+import { ShapeMismatchError, VolumeError } from '../errors.js';
 import type { ModelGeometry } from '../tiling/geometry.js';
 import { type LinearMap, type Normalization, resolveNormalization } from '../tiling/normalize.js';
-import { type PadMode, readPadded } from '../tiling/padding.js';
+import type { PadMode } from '../tiling/padding.js';
 import { planTiles, type TilePlan } from '../tiling/plan.js';
 import {
   type Compressor,
@@ -16,21 +15,12 @@ import {
 } from '../volumes/create-volume.js';
 import type { OmeImageOptions } from '../volumes/ome.js';
 import { openVolume, type Volume } from '../volumes/open-volume.js';
+import { type Progress, runBlockLoop } from './block-loop.js';
 import { blockToOutput } from './block-output.js';
 import { type BlockSource, LocalBlockSource } from './block-source.js';
 import { DoneLog } from './done-log.js';
 
-export interface Progress {
-  /** Blocks done, including those skipped as already done. */
-  readonly done: number;
-  readonly total: number;
-  /** Blocks skipped because an earlier run finished them. */
-  readonly skipped: number;
-  readonly elapsedMs: number;
-  /** Estimated time left, from this run's mean time per block (undefined before the first block). */
-  readonly etaMs: number | undefined;
-  readonly blockId: number;
-}
+export type { Progress };
 
 export interface BlockwiseOptions {
   readonly backend: InferenceBackend;
@@ -166,68 +156,23 @@ export async function runBlockwise(o: BlockwiseOptions): Promise<BlockwiseResult
       maxRetries: o.maxRetries,
     });
 
-  const inputName = o.backend.inputs[0]?.name as string;
-  const outputName = o.backend.outputs[0]?.name as string;
-  let processed = 0;
-  let failure: unknown;
-  const signal = o.signal;
-
-  const doBlock = async (id: number) => {
-    const block = plan.block(id);
-    const x = await readPadded(input, block.read, padding, norm, { signal });
-    const feed: NdArray = { dtype: 'float32', shape: [1, ...x.shape], data: x.data };
-    const result = await o.backend.run({ [inputName]: feed }, { signal, transfer: true });
-    const y = result[outputName] as NdArray<'float32'>;
-    const expected = [1, g.outputChannels, ...plan.blockOutput];
-    if (y.shape.length !== expected.length || y.shape.some((d, i) => d !== expected[i])) {
-      throw new ShapeMismatchError(
-        `model output for block ${id}`,
-        `[${expected}] (input [${plan.blockInput}] minus 2·halo [${g.halo}])`,
-        y.shape,
-        "the geometry's halo/valid sizes do not match the model; check bundle.yaml",
-      );
-    }
-    const out = blockToOutput(
-      { dtype: 'float32', shape: y.shape.slice(1), data: y.data },
-      block.output,
-      block.write,
-      dtype,
-    );
-    await writer.write([0, ...block.write.start], out, { signal });
-    await source.complete(id);
-  };
-
-  const worker = async () => {
-    while (failure === undefined && !signal?.aborted) {
-      const id = await source.next(signal);
-      if (id === undefined) return;
-      try {
-        await doBlock(id);
-      } catch (err) {
-        if (signal?.aborted) return;
-        // Shape mismatches are deterministic: retrying cannot help.
-        if (err instanceof ShapeMismatchError || (await source.fail(id, err)) === 'give-up') {
-          failure ??= err;
-          return;
-        }
-        continue;
-      }
-      processed++;
-      const elapsedMs = performance.now() - t0;
-      const done = source.alreadyDone + processed;
-      o.onProgress?.({
-        done,
-        total: source.total,
-        skipped: source.alreadyDone,
-        elapsedMs,
-        etaMs: (elapsedMs / processed) * (source.total - done),
-        blockId: id,
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: maxInFlight }, worker));
-  if (failure !== undefined) throw failure;
-  if (signal?.aborted) throw new AbortedError(`blockwise run into ${o.output}`);
+  const processed = await runBlockLoop({
+    backend: o.backend,
+    geometry: g,
+    plan,
+    source,
+    input,
+    padding,
+    norm,
+    maxInFlight,
+    signal: o.signal,
+    onProgress: o.onProgress,
+    what: `blockwise run into ${o.output}`,
+    sink: (block, out, signal) =>
+      writer.write([0, ...block.write.start], blockToOutput(out, block.output, block.write, dtype), {
+        signal,
+      }),
+  });
   return {
     output: o.output,
     doneLog: logPath,

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadBackend } from '../../runtime/backend/load-backend.js';
 import type { InferenceBackend } from '../../runtime/backend/types.js';
 import { isRuntimeError } from '../../runtime/errors.js';
-import { type Progress, runBlockwise } from '../../runtime/executor/run-blockwise.js';
+import type { Progress } from '../../runtime/executor/block-loop.js';
+import { predictArray } from '../../runtime/executor/predict-array.js';
+import { runBlockwise } from '../../runtime/executor/run-blockwise.js';
 import { type NdArray, ndarray } from '../../runtime/tensors/ndarray.js';
 import { readNpy } from '../../runtime/tensors/npy-read.js';
 import type { ModelGeometry } from '../../runtime/tiling/geometry.js';
@@ -178,6 +180,32 @@ np.save(sys.argv[2], p.astype(np.float32))`,
       const wantU8 = want.map((x) => Math.min(255, Math.max(0, Math.round(x * 255))));
       // Values a hair from a .5 rounding edge may land one step apart; nothing more.
       expect(maxAbsDiff(u8.data as Uint8Array, wantU8)).toBeLessThanOrEqual(1);
+    });
+  });
+});
+
+describe('predictArray (in-memory tensors)', () => {
+  test('tiles an array like runBlockwise tiles a volume, equal to a single pass; a channel axis is accepted', async () => {
+    await withTempDir(async (dir) => {
+      const v = [21, 26, 30];
+      const data = await writeInput(join(dir, 'in.zarr'), v, 17);
+      const want = await singlePass(unet1, zeroPad(data, v, UNET1), v);
+      let blocks = 0;
+      const got = await predictArray(ndarray('float32', [1, ...v], data.slice()), {
+        backend: unet1,
+        geometry: UNET1,
+        memoryBudgetBytes: 2 * 2_600_000,
+        onProgress: () => blocks++,
+      });
+      expect(blocks).toBeGreaterThan(8);
+      expect(got.shape).toEqual([3, ...v]);
+      expect(maxAbsDiff(got.data, want)).toBeLessThan(1e-5);
+      const flat = await predictArray(ndarray('float32', v, data.slice()), {
+        backend: unet1,
+        geometry: UNET1,
+        memoryBudgetBytes: 1e9,
+      });
+      expect(maxAbsDiff(flat.data, want)).toBeLessThan(1e-5);
     });
   });
 });
