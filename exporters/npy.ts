@@ -2,9 +2,7 @@
  * The exporter's view of .npy tensors: float32 C-order arrays, read and written with runtime/'s
  * npy codec. Every tensor we package is float32 (bundle.yaml says so); others are refused.
  */
-import type { NdArray } from '../runtime/tensors/ndarray.js';
-import { parseNpy as parseRuntime } from '../runtime/tensors/npy-read.js';
-import { encodeNpy as encodeRuntime } from '../runtime/tensors/npy-write.js';
+import { encodeNpy as encodeRuntime, type NdArray, parseNpy as parseRuntime } from '../runtime/index.js';
 
 export type Float32Nd = NdArray<'float32'>;
 

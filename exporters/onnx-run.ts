@@ -2,8 +2,7 @@
  * Run a single-input single-output ONNX model on the calling thread with runtime/'s onnxruntime
  * backend (whole tensors only: the exporter checks test tensors, tiling lives in runtime/).
  */
-import { loadBackend } from '../runtime/backend/load-backend.js';
-import type { InferenceBackend } from '../runtime/backend/types.js';
+import { type InferenceBackend, loadBackend } from '../runtime/index.js';
 import { ExportError } from './errors.js';
 import type { Float32Nd } from './npy.js';
 

@@ -12,6 +12,8 @@ const SPACE = ['z', 'y', 'x'] as const;
 
 const TASK_TAGS: Record<Bundle['task'], string[]> = {
   lsd: [
+    'brain',
+    'cell-membrane',
     'lsd',
     'affinity-prediction',
     'local-shape-descriptors',
@@ -19,9 +21,9 @@ const TASK_TAGS: Record<Bundle['task'], string[]> = {
     'instance-segmentation',
     'unet',
   ],
-  synful: ['synful', 'synapse-detection', 'synaptic-partners', 'unet'],
-  synister: ['synister', 'neurotransmitter-classification', 'classification', 'vgg'],
-  micron: ['micron', 'microtubule-segmentation', 'semantic-segmentation', 'unet'],
+  synful: ['brain', 'synful', 'synapse-detection', 'synaptic-partners', 'object-detection', 'unet'],
+  synister: ['brain', 'synister', 'neurotransmitter-classification', 'image-classification', 'vgg'],
+  micron: ['brain', 'micron', 'microtubules', 'microtubule-segmentation', 'semantic-segmentation', 'unet'],
 };
 
 export interface RdfInputs {

@@ -73,16 +73,17 @@ async function onnxOpsetIssues(rdf: unknown, source: FileSource): Promise<Issue[
 export async function validateWithProfiles(
   source: FileSource,
   profiles: readonly Profile[],
+  rdfName?: string,
 ): Promise<ValidationReport> {
   // deepImageJ rules run here without file bytes: spec's own ONNX opset reader mis-skips
   // length-delimited fields (`pos += varint()` reads pos before the varint advances it), so the
   // opset comes from our inspector instead. Pass 'deepimagej' to spec once that is fixed.
   const consumers = profiles.map((p) => CONSUMER_OF[p]).filter((c) => c !== 'deepimagej');
-  const { report, descr } = await validatePackage(source, { consumers });
+  const { report, descr } = await validatePackage(source, { consumers, ...(rdfName ? { rdfName } : {}) });
   if (!profiles.includes('fiji') || descr === undefined) return report;
   const names = await source.list();
   const extra = [
-    ...checkDeepImageJ(descr, { rdfName: names.includes('rdf.yaml') ? 'rdf.yaml' : (report.rdfName ?? '') }),
+    ...checkDeepImageJ(descr, { rdfName: report.rdfName ?? (names.includes('rdf.yaml') ? 'rdf.yaml' : '') }),
     ...(await onnxOpsetIssues(descr, source)),
     ...sampleTiffIssues(descr),
   ];

@@ -5,14 +5,17 @@ import { ExportError } from './errors.js';
 
 export interface ZipContents {
   readonly path: string;
+  readonly bytes: Uint8Array;
   readonly names: readonly string[];
   get(name: string): Uint8Array;
 }
 
 export function readZip(path: string): ZipContents {
   let files: Record<string, Uint8Array>;
+  let bytes: Uint8Array;
   try {
-    files = unzipSync(readFileSync(path));
+    bytes = new Uint8Array(readFileSync(path));
+    files = unzipSync(bytes);
   } catch (err) {
     throw new ExportError('ZipInvalid', `${path} is not a readable zip: ${(err as Error).message}`, {
       hint: 'pass a zip made by `bioimage-export package`, or an rdf.yaml',
@@ -31,6 +34,7 @@ export function readZip(path: string): ZipContents {
   }
   return {
     path,
+    bytes,
     names,
     get(name) {
       const f = files[name];

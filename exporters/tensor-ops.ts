@@ -1,0 +1,65 @@
+/** Small whole-tensor operations the model test needs: resize by reflect/crop, flip, stack, slice. */
+import { type Float32Nd, float32 } from './npy.js';
+
+const strides = (shape: readonly number[]): number[] => {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = (s[i + 1] as number) * (shape[i + 1] as number);
+  return s;
+};
+
+/** numpy 'reflect' index for any i (repeats the mirror pattern for pads longer than the axis). */
+function reflect(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  const m = ((i % period) + period) % period;
+  return m < n ? m : period - m;
+}
+
+/** Generic gather: out[idx] = t[map(idx)], axis by axis. */
+function gather(
+  t: Float32Nd,
+  shape: readonly number[],
+  pick: (axis: number, i: number) => number,
+): Float32Nd {
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  const inS = strides(t.shape);
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let src = 0;
+    for (let a = 0; a < shape.length; a++) src += pick(a, idx[a] as number) * (inS[a] as number);
+    out[o] = t.data[src] as number;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      idx[a] = (idx[a] as number) + 1;
+      if ((idx[a] as number) < (shape[a] as number)) break;
+      idx[a] = 0;
+    }
+  }
+  return float32(shape, out);
+}
+
+/**
+ * Resize to `shape` keeping the origin: axes that grow are extended at their end by reflection,
+ * axes that shrink are cropped at their end. So out[0:n] = t[0:n] on every axis.
+ */
+export function resizeAtOrigin(t: Float32Nd, shape: readonly number[]): Float32Nd {
+  return gather(t, shape, (a, i) => reflect(i, t.shape[a] as number));
+}
+
+/** Mirror along the last axis (a second, different sample with the same statistics). */
+export function flipLast(t: Float32Nd): Float32Nd {
+  const last = t.shape.length - 1;
+  return gather(t, t.shape, (a, i) => (a === last ? (t.shape[a] as number) - 1 - i : i));
+}
+
+/** Concatenate along axis 0. */
+export function concatBatch(a: Float32Nd, b: Float32Nd): Float32Nd {
+  const data = new Float32Array(a.data.length + b.data.length);
+  data.set(a.data, 0);
+  data.set(b.data, a.data.length);
+  return float32([(a.shape[0] as number) + (b.shape[0] as number), ...a.shape.slice(1)], data);
+}
+
+/** Sub-block [start, start + size) on every axis. */
+export function slice(t: Float32Nd, start: readonly number[], size: readonly number[]): Float32Nd {
+  return gather(t, size, (a, i) => (start[a] as number) + i);
+}
