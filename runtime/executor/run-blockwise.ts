@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { InferenceBackend } from '../backend/types.js';
 import { ShapeMismatchError, VolumeError } from '../errors.js';
@@ -15,6 +15,7 @@ import {
 } from '../volumes/create-volume.js';
 import type { OmeImageOptions } from '../volumes/ome.js';
 import { openVolume, type Volume } from '../volumes/open-volume.js';
+import { isRemote } from '../volumes/store.js';
 import { type Progress, runBlockLoop } from './block-loop.js';
 import { blockToOutput } from './block-output.js';
 import { type BlockSource, LocalBlockSource } from './block-source.js';
@@ -82,6 +83,13 @@ function fingerprint(parts: unknown): string {
  */
 export async function runBlockwise(o: BlockwiseOptions): Promise<BlockwiseResult> {
   const t0 = performance.now();
+  if (isRemote(o.output)) {
+    throw new VolumeError(
+      o.output,
+      'outputs are written to local directories',
+      'give a local path for the output',
+    );
+  }
   const input = typeof o.input === 'string' ? await openVolume(o.input, { signal: o.signal }) : o.input;
   const g = o.geometry;
   const spatialRank = g.minInput.length;
@@ -130,31 +138,33 @@ export async function runBlockwise(o: BlockwiseOptions): Promise<BlockwiseResult
   });
 
   const logPath = o.source ? undefined : `${resolve(o.output)}.done.jsonl`;
-  let writer: VolumeWriter;
-  if (await exists(o.output)) {
-    if (logPath && !(await exists(logPath))) {
+  const outputExists = await exists(o.output);
+  let log: DoneLog | undefined;
+  if (logPath) {
+    if (outputExists && !(await exists(logPath))) {
       throw new VolumeError(
         o.output,
         'exists but has no done-blocks log to resume from',
         'choose a new output path',
       );
     }
-    writer = await openVolumeWriter(o.output, { shape: outShape, chunks, dtype });
-  } else {
-    writer = await createVolume(o.output, {
-      shape: outShape,
-      chunks,
-      dtype,
-      compressor: o.compressor,
-      ome: { ...o.ome, channelAxis: true },
-      attributes: { ...o.attributes, emzoo_run: runId },
-    });
+    // A log without its output is stale (output deleted): start over. The log is written before
+    // the output is created, so a crash in between leaves only this recoverable state.
+    if (!outputExists) await rm(logPath, { force: true });
+    log = await DoneLog.open(logPath, runId, plan.blockCount);
   }
+  const writer: VolumeWriter = outputExists
+    ? await openVolumeWriter(o.output, { shape: outShape, chunks, dtype })
+    : await createVolume(o.output, {
+        shape: outShape,
+        chunks,
+        dtype,
+        compressor: o.compressor,
+        ome: { ...o.ome, channelAxis: true },
+        attributes: { ...o.attributes, emzoo_run: runId },
+      });
   const source =
-    o.source ??
-    new LocalBlockSource(plan.blockCount, await DoneLog.open(logPath as string, runId, plan.blockCount), {
-      maxRetries: o.maxRetries,
-    });
+    o.source ?? new LocalBlockSource(plan.blockCount, log as DoneLog, { maxRetries: o.maxRetries });
 
   const processed = await runBlockLoop({
     backend: o.backend,

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadBackend } from '../../runtime/backend/load-backend.js';
@@ -257,6 +257,30 @@ describe('resume', () => {
         normalization: { kind: 'scale_linear', gain: 2, offset: 0 },
       }).catch((e: unknown) => e);
       expect(isRuntimeError(mismatch, 'ResumeMismatch')).toBe(true);
+    });
+  });
+});
+
+describe('resume edge cases', () => {
+  test('a log whose output was deleted is stale and the run starts over; an output without a log is refused', async () => {
+    await withTempDir(async (dir) => {
+      await writeInput(join(dir, 'in.zarr'), [12, 12, 12], 9);
+      const opts = {
+        backend: conv2,
+        geometry: CONV2,
+        input: join(dir, 'in.zarr'),
+        output: join(dir, 'out.zarr'),
+        memoryBudgetBytes: 2 * 240_000,
+      };
+      const first = await runBlockwise(opts);
+      await rm(join(dir, 'out.zarr'), { recursive: true });
+      const second = await runBlockwise(opts);
+      expect(second.skipped).toBe(0);
+      expect(second.processed).toBe(first.plan.blockCount);
+      await rm(join(dir, 'out.zarr.done.jsonl'));
+      const err = await runBlockwise(opts).catch((e: unknown) => e);
+      expect(isRuntimeError(err, 'Volume')).toBe(true);
+      expect((err as Error).message).toMatch(/no done-blocks log/);
     });
   });
 });
