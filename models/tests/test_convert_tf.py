@@ -8,6 +8,7 @@ must reproduce TensorFlow's own output on the same input.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -274,14 +275,24 @@ def test_checkpoint_path_forms_and_errors(ckpt, tmp_path):
         read_checkpoint(prefix[:-2] + "99")
     with pytest.raises(InvalidInput, match="has no 'checkpoint' file"):
         read_checkpoint(tmp_path)
+    # a downloaded folder whose index file names the training cluster's absolute path
+    moved = tmp_path / "downloaded"
+    moved.mkdir()
+    for f in Path(prefix).parent.glob(Path(prefix).name + ".*"):
+        shutil.copy(f, moved / f.name)
+    (moved / "checkpoint").write_text(
+        'model_checkpoint_path: "/nrs/funke/setup02/train_net_checkpoint_10"\n'
+        'all_model_checkpoint_paths: "/nrs/funke/setup02/train_net_checkpoint_10"\n'
+    )
+    assert read_checkpoint(moved).prefix == str(moved / "train_net_checkpoint_10")
 
 
-def test_missing_tensorflow_names_the_extra(tmp_path):
+def test_missing_tensorflow_names_the_extra(ckpt):
     # a fresh interpreter where 'import tensorflow' fails, as on an install without the extra
     code = (
         "import sys; sys.modules['tensorflow'] = None\n"
         "from emzoo.cli import main\n"
-        f"sys.exit(main(['convert-tf', '--list', '--checkpoint', {str(tmp_path)!r}]))\n"
+        f"sys.exit(main(['convert-tf', '--list', '--checkpoint', {ckpt('mtlsd')[2]!r}]))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 5, proc.stderr

@@ -40,12 +40,11 @@ def resolve_prefix(path: str | os.PathLike[str]) -> str:
     p = Path(path)
     text = str(p)
     if p.is_dir():
-        tf = import_tensorflow()
-        latest = tf.train.latest_checkpoint(text)
+        latest = _latest_in(p)
         if latest is None:
             found = sorted(f.name for f in p.glob("*.index"))
             raise InvalidInput(
-                f"folder {text} has no 'checkpoint' file naming the latest checkpoint"
+                f"folder {text} has no 'checkpoint' file naming an existing checkpoint"
                 + (f"; checkpoints in it: {', '.join(f[:-6] for f in found)}" if found else ""),
                 hint="pass the checkpoint prefix, e.g. --checkpoint DIR/train_net_checkpoint_400000",
             )
@@ -63,6 +62,22 @@ def resolve_prefix(path: str | os.PathLike[str]) -> str:
             hint="pass the prefix without extension, e.g. lsd/mtlsd/train_net_checkpoint_400000",
         )
     return text
+
+
+def _latest_in(folder: Path) -> str | None:
+    """The 'checkpoint' index file's model_checkpoint_path, looked up inside ``folder``.
+
+    The originals' index files often hold absolute paths from the training cluster, so only
+    the file name is used (tf.train.latest_checkpoint would give up on those).
+    """
+    index = folder / "checkpoint"
+    if not index.is_file():
+        return None
+    m = re.search(r'^model_checkpoint_path:\s*"(.*)"\s*$', index.read_text(), re.MULTILINE)
+    if not m:
+        return None
+    prefix = folder / Path(m.group(1).replace("\\", "/")).name
+    return str(prefix) if Path(f"{prefix}.index").is_file() else None
 
 
 def iteration_of(prefix: str) -> int | None:
