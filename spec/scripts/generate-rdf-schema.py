@@ -1,13 +1,14 @@
 """Generate the bioimage.io model JSON schemas (0.5 and 0.4) and the SPDX/tag lists from the
 installed bioimageio.spec package, into spec/schemas/generated/.
 
-Run: .venv/bin/python spec/scripts/generate-rdf-schema.py
+Run: .venv/bin/python spec/scripts/generate-rdf-schema.py [--out DIR]
 The bioimageio.spec version comes from models/pyproject.toml's `bioimageio` extra
 (bioimageio.core==0.10.2, the version ilastik 1.4.2's tiktorch pins).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from importlib import metadata
 from importlib.resources import files
@@ -41,8 +42,8 @@ def model_schema(descr: Any, prov: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def write_json(name: str, obj: Any) -> None:
-    path = OUT / name
+def write_json(out: Path, name: str, obj: Any) -> None:
+    path = out / name
     path.write_text(
         json.dumps(obj, indent=None if name.startswith("spdx") else 1, ensure_ascii=False) + "\n",
         encoding="utf-8",
@@ -51,10 +52,15 @@ def write_json(name: str, obj: Any) -> None:
 
 
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="output folder (default: %(default)s)"
+    )
+    out: Path = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
     prov = provenance()
-    write_json("model-0.5.json", model_schema(v0_5.ModelDescr, prov))
-    write_json("model-0.4.json", model_schema(v0_4.ModelDescr, prov))
+    write_json(out, "model-0.5.json", model_schema(v0_5.ModelDescr, prov))
+    write_json(out, "model-0.4.json", model_schema(v0_4.ModelDescr, prov))
 
     static = files("bioimageio.spec").joinpath("static")
     spdx = json.loads(static.joinpath("spdx_licenses.json").read_text(encoding="utf-8"))
@@ -63,6 +69,7 @@ def main() -> None:
         lic["licenseId"] for lic in spdx["licenses"] if lic["isDeprecatedLicenseId"]
     )
     write_json(
+        out,
         "spdx-licenses.json",
         {
             "licenseListVersion": spdx.get("licenseListVersion"),
@@ -71,9 +78,10 @@ def main() -> None:
         },
     )
     tags = json.loads(static.joinpath("tag_categories.json").read_text(encoding="utf-8"))
-    write_json("tag-categories.json", tags)
+    write_json(out, "tag-categories.json", tags)
 
     write_json(
+        out,
         "provenance.json",
         {
             **prov,

@@ -255,8 +255,8 @@ const DTYPE_LIMITS: Readonly<Record<string, readonly [number, number]>> = {
   int16: [-32768, 32767],
   uint32: [0, 4294967295],
   int32: [-2147483648, 2147483647],
-  uint64: [0, 18446744073709551615],
-  int64: [-9223372036854775808, 9223372036854775807],
+  uint64: [0, 2 ** 64 - 1],
+  int64: [-(2 ** 63), 2 ** 63 - 1],
 };
 
 /** Nominal/ordinal `values` must fit `type` (bioimageio.spec `_validate_values_match_type`). */

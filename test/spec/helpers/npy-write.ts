@@ -28,7 +28,7 @@ export function writeNpy(
   const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${shapeStr}, }`;
   const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (total % 64)) % 64)}\n`;
   const itemSize = Number(descr.slice(2));
   const count = shape.reduce((a, b) => a * b, 1);
   const out = new Uint8Array(10 + header.length + count * itemSize);
