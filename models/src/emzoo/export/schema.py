@@ -1,0 +1,61 @@
+"""spec/bundle.schema.json: where it lives and validating a bundle dict against it.
+
+The schema sits in the repository's spec/ folder because the TypeScript side loads the same file;
+EMZOO_BUNDLE_SCHEMA overrides the location for installs outside the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from emzoo.errors import InvalidInput, MissingDependency
+
+
+def schema_path() -> Path:
+    env = os.environ.get("EMZOO_BUNDLE_SCHEMA")
+    if env:
+        return Path(env)
+    # models/src/emzoo/export/schema.py → repository root is four folders up
+    return Path(__file__).resolve().parents[4] / "spec" / "bundle.schema.json"
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    path = schema_path()
+    if not path.is_file():
+        raise MissingDependency(
+            f"bundle schema not found at {path}",
+            hint="run from a checkout of the repository or set EMZOO_BUNDLE_SCHEMA to spec/bundle.schema.json",
+        )
+    schema = json.loads(path.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def schema_errors(bundle: dict[str, Any]) -> list[str]:
+    """Every schema violation as 'path: message', sorted by path; empty when valid."""
+    validator = jsonschema.Draft202012Validator(
+        load_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = []
+    for err in validator.iter_errors(bundle):
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        errors.append(f"{where}: {err.message}")
+    return sorted(errors)
+
+
+def check_against_schema(bundle: dict[str, Any], *, what: str = "bundle.yaml") -> None:
+    errors = schema_errors(bundle)
+    if errors:
+        listed = "\n  ".join(errors[:20])
+        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise InvalidInput(
+            f"{what} does not match spec/bundle.schema.json:\n  {listed}{more}",
+            hint="re-export the bundle with `emzoo export`, or fix the listed keys",
+        )
