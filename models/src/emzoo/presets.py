@@ -401,7 +401,7 @@ _micron(
     "Small demo: Micron net with crop_to_factor (6 fmaps x2, factors [1,3,3],[1,3,3]).",
     unet=_unet_kwargs(6, 2, [[1, 3, 3], [1, 3, 3]], crop_to_factor=True),
     voxel=(40.0, 4.0, 4.0),
-    train=(28, 115, 115),
+    train=(26, 106, 106),
     predict=(32, 142, 142),
     paper=False,
 )

@@ -94,6 +94,9 @@ class Vgg3D(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        return self.logits(x)
+
+    def logits(self, x: Tensor) -> Tensor:
         f = self.features(x)
         # flatten in (c, z, y, x) order, as the original's view(b, -1)
         return self.classifier(f.reshape(f.shape[0], -1))
@@ -107,7 +110,7 @@ class SynisterNet(Vgg3D):
     """
 
     def forward_heads(self, x: Tensor) -> dict[str, Tensor]:
-        return {"logits": super().forward(x)}
+        return {"logits": self.logits(x)}
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.softmax(self.forward_heads(x)["logits"], dim=1)
