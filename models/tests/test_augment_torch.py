@@ -12,6 +12,16 @@ from scipy import ndimage
 
 from emzoo.augment import TorchAugment
 
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: tiny tensors, and CI's two cores are shared with other suites."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 BIG = np.uint64(2**60)  # ids far beyond float32/float64 integer precision
 
 

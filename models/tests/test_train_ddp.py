@@ -5,11 +5,22 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 from _toy_task import make_toy_task, make_toy_task_both_ranks, params_of
 
 from emzoo.train import TrainConfig, train
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: tiny tensors, and CI's two cores are shared with other suites."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
 
 STEPS = 4
 

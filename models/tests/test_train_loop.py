@@ -12,6 +12,15 @@ from emzoo.train import TrainConfig, train
 from emzoo.train.checkpoint import latest_checkpoint, load_checkpoint
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: tiny tensors, and CI's two cores are shared with other suites."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _cfg(out, iterations, **kw):
     return TrainConfig(
         out=out, iterations=iterations, save_every=3, log_every=1, seed=7, device="cpu", **kw

@@ -110,7 +110,9 @@ def torch_augment(raw, voxel_size, in_shape, labels=(), masks=(), vectors=(), de
 
 
 def intensity_augment(raw, voxel_size):
-    return gp.IntensityAugment(raw, 0.9, 1.1, -0.1, 0.1, z_section_wise=anisotropic(voxel_size))
+    # section-wise (one scale/shift per z slice) for serial sections, as the originals did
+    slab = (1, -1, -1) if anisotropic(voxel_size) else None
+    return gp.IntensityAugment(raw, 0.9, 1.1, -0.1, 0.1, slab=slab)
 
 
 def output_shape(preset: Preset) -> tuple[int, int, int]:

@@ -15,7 +15,13 @@ from emzoo.data.volume import EMVolume
 from emzoo.errors import InvalidInput
 from emzoo.losses import WeightedMSELoss
 from emzoo.preset import Preset
-from emzoo.targets import affinities, affinity_context, balance_labels, local_shape_descriptors
+from emzoo.targets import (
+    affinities,
+    affinity_context,
+    balance_labels,
+    local_shape_descriptors,
+    lsd_weights,
+)
 from emzoo.train.batches import GunpowderBatches
 from emzoo.train.config import ADAM_FUNKE_TF
 from emzoo.train.distributed import DistEnv
@@ -53,12 +59,11 @@ def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size:
 
     def targets(labels, mask, offset, voxel_size):
         out = {}
-        labelled = ((labels != 0) & (mask != 0))[None].astype(np.float32)
         if num_lsds:
             out["lsds"] = local_shape_descriptors(labels, sigma, voxel_size, downsample=df)[
                 :num_lsds
             ]
-            out["lsds_weights"] = labelled
+            out["lsds_weights"] = lsd_weights(labels, mask)
         if offsets:
             out["affs"], out["affs_mask"] = affinities(labels, offsets, labels_mask=mask)
         return out

@@ -15,7 +15,7 @@ from emzoo.data.volume import EMVolume
 from emzoo.errors import InvalidInput
 from emzoo.losses import MicronLoss
 from emzoo.preset import Preset
-from emzoo.targets import MICRON_SIGMA_NM, micron_targets
+from emzoo.targets import MICRON_SIGMA_NM, micron_task_targets
 from emzoo.train.batches import GunpowderBatches
 from emzoo.train.config import ADAM_FUNKE_TF
 from emzoo.train.distributed import DistEnv
@@ -36,7 +36,7 @@ def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size:
     RAW, TRACKS, GT = gp.ArrayKey("RAW"), gp.ArrayKey("GT_TRACKS"), gp.ArrayKey("GT_MICRON_LSDS")
 
     def targets(tracks, offset, voxel_size):
-        return {"lsds": micron_targets(tracks, voxel_size, sigma)}
+        return micron_task_targets(tracks, voxel_size, sigma)
 
     pipeline = c.merged(
         c.source(RAW, volume.raw, off, vs) + gp.Normalize(RAW),

@@ -1,0 +1,124 @@
+"""Task pipelines on tiny synthetic volumes, and a real `emzoo train` run with resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from emzoo.cli import main
+from emzoo.data import write_zarr
+from emzoo.data.synth import generate_volume
+from emzoo.registry import get_preset
+from emzoo.train import TrainConfig
+from emzoo.train.distributed import DistEnv
+from emzoo.train.task import Heads, total_loss
+from emzoo.train.tasks import build_task
+from emzoo.train.trainer import _to_device
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: tiny tensors, and CI's two cores are shared with other suites."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+CPU = DistEnv(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def volumes(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synth")
+    iso = write_zarr(generate_volume((48, 48, 48), "isotropic", seed=1), root / "iso.zarr")
+    aniso = write_zarr(generate_volume((16, 96, 96), "anisotropic", seed=2), root / "aniso.zarr")
+    return {"isotropic": iso, "anisotropic": aniso}
+
+
+CASES = [
+    ("lsd-small-mtlsd", "isotropic"),
+    ("synful-small", "isotropic"),
+    ("micron-small", "anisotropic"),
+    ("synister-small", "anisotropic"),
+]
+
+
+@pytest.mark.parametrize(("preset", "mode"), CASES, ids=[c[0] for c in CASES])
+def test_pipeline_batch_feeds_the_preset_and_its_loss(volumes, preset, mode, tmp_path):
+    torch.manual_seed(0)
+    p = get_preset(preset)
+    n = 2 if preset == "synister-small" else 1  # two samples: a class per sample
+    task = build_task(
+        p, volumes[mode], CPU, TrainConfig(out=tmp_path, iterations=1, batch_size=n, seed=4)
+    )
+    try:
+        batch = task.batches(0)
+        again = task.batches(0)  # a pure function of the iteration (exact resume)
+        other = task.batches(1)
+    finally:
+        task.close()
+    for k in batch:
+        np.testing.assert_array_equal(batch[k], again[k])
+    assert not np.array_equal(batch["raw"], other["raw"])
+    raw = batch["raw"]
+    assert raw.shape == (n, 1, *p.train_input_shape) and raw.dtype == np.float32
+    assert -1.0 - 0.2 <= raw.min() and raw.max() <= 1.0 + 0.2  # normalised x2-1 (+ intensity aug)
+    t = _to_device(batch, CPU.device)
+    heads = Heads(task.model)(t["raw"])
+    for term in task.terms:  # every target has its head's shape (dense) or is a class index
+        target = t[term.target]
+        if p.output_kind == "dense":
+            assert target.shape == heads[term.head].shape, term
+        else:
+            assert target.shape == (n,) and target.dtype == torch.int64
+    loss, parts = total_loss(task.terms, heads, t)
+    assert torch.isfinite(loss) and loss > 0
+    loss.backward()
+    assert all(p.grad is not None for p in task.model.parameters() if p.requires_grad)
+    if preset == "lsd-small-mtlsd":
+        assert set(batch["gt_affs"].ravel()) <= {0.0, 1.0} and 0 < batch["gt_affs"].mean() < 1
+        assert 0 <= batch["gt_lsds"].min() and batch["gt_lsds"].max() <= 1
+    if preset == "synful-small":
+        assert set(parts) == {"loss_mask", "loss_vectors"}
+    if preset == "synister-small":
+        assert set(batch["classes"].tolist()) <= set(range(6))
+
+
+def test_emzoo_train_writes_checkpoint_and_csv_and_resumes(volumes, tmp_path):
+    out = tmp_path / "run"
+    args = [
+        "train",
+        "--preset",
+        "lsd-small-mtlsd",
+        "--data",
+        str(volumes["isotropic"]),
+        "--out",
+        str(out),
+    ]
+    args += ["--save-every", "2", "--log-every", "1", "--device", "cpu", "--seed", "3"]
+    assert main([*args, "--iterations", "2"]) == 0
+    ckpt = torch.load(out / "checkpoints" / "checkpoint_00000002.pt", weights_only=False)
+    assert ckpt["preset"] == "lsd-small-mtlsd" and ckpt["iteration"] == 2
+    net = get_preset("lsd-small-mtlsd").build()
+    net.load_state_dict(ckpt["model_state_dict"])  # loads into the preset's network
+    assert main([*args, "--iterations", "3", "--resume"]) == 0
+    with (out / "train_log.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["iteration"]) for r in rows] == [1, 2, 3]
+    assert {"loss_lsds", "loss_affs"} <= set(rows[0])
+    record = json.loads((out / "training.json").read_text())
+    assert record["iterations"] == 3 and record["preset"] == "lsd-small-mtlsd"
+    assert record["optimizer"]["betas"] == [0.95, 0.999]
+
+
+def test_emzoo_train_rejects_data_at_another_voxel_size(volumes, tmp_path, capsys):
+    args = ["train", "--preset", "synister-small", "--data", str(volumes["isotropic"])]
+    code = main([*args, "--iterations", "1", "--out", str(tmp_path / "x"), "--device", "cpu"])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "voxel size" in err and "hint:" in err
