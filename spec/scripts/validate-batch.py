@@ -1,7 +1,8 @@
 """Validate many bioimage.io descriptions with bioimageio.spec in one process (for the
 differential test in test/spec/differential.test.ts).
 
-Input (stdin): a JSON list of paths to rdf.yaml files or package folders/zips.
+Input (stdin): a JSON list of paths to rdf.yaml files or package folders/zips, or of
+{"path": ..., "format_version": "latest"} to convert older formats first (as ilastik loads them).
 Output (stdout): a JSON list of {"path", "status", "errors": [{"loc", "msg"}], "warnings": int},
 in input order. status is the validation summary's ("failed", "valid-format", ...).
 """
@@ -23,9 +24,12 @@ def main() -> None:
 
     paths = json.load(sys.stdin)
     out = []
-    for path in paths:
+    for item in paths:
+        path, fv = (
+            (item, "discover") if isinstance(item, str) else (item["path"], item["format_version"])
+        )
         try:
-            descr = load_description(path, perform_io_checks=True)
+            descr = load_description(path, perform_io_checks=True, format_version=fv)
             summary = descr.validation_summary
             errors = [
                 {"loc": "/".join(str(p) for p in e.loc), "msg": e.msg}

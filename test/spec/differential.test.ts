@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { folderSource, validatePackage } from '../../spec/index.js';
-import { DEFECTS, QUIRKS } from './helpers/defects.js';
+import { DEFECTS, DEFECTS_V04, QUIRKS } from './helpers/defects.js';
 import {
   BASE_VARIANT,
   buildFixture,
@@ -18,9 +18,12 @@ import {
   type Variant,
   writeFixture,
 } from './helpers/model-fixture.js';
+import { buildFixtureV04 } from './helpers/model-fixture-v0-4.js';
 
 interface Case {
   name: string;
+  /** 0.4 packages are read converted to 0.5 on both sides (what ilastik does). */
+  latest: boolean;
   designedValid: boolean;
   level: 'valid' | 'schema' | 'semantic';
   dir: string;
@@ -97,10 +100,10 @@ let outcomes: Outcome[] = [];
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'emzoo-differential-'));
   const cases: Case[] = [];
-  const add = (name: string, level: Case['level'], fx: Fixture) => {
+  const add = (name: string, level: Case['level'], fx: Fixture, latest = false) => {
     const dir = join(root, `case-${String(cases.length).padStart(3, '0')}`);
     writeFixture(dir, fx);
-    cases.push({ name, level, designedValid: level === 'valid', dir });
+    cases.push({ name, level, designedValid: level === 'valid', dir, latest });
   };
   validVariants(80).forEach((v, i) => {
     add(
@@ -122,12 +125,29 @@ beforeAll(async () => {
     }
   });
 
+  for (const shape of ['explicit', 'parameterized'] as const) {
+    for (const [channels, halo] of [
+      [1, 0],
+      [2, 8],
+      [3, 4],
+    ] as const) {
+      const v = { shape, channels, halo, seed: channels * 10 + halo };
+      add(`0.4 valid (${shape}, ${channels} channels, halo ${halo})`, 'valid', buildFixtureV04(v), true);
+      for (const d of DEFECTS_V04) {
+        if (channels !== 2) continue;
+        const fx = buildFixtureV04(v);
+        d.apply(fx);
+        add(`0.4 ${d.name} (${shape})`, d.level, fx, true);
+      }
+    }
+  }
+
   // An empty cwd: bioimageio.spec falls back to resolving a missing relative file against the cwd.
   const cwd = join(root, 'empty-cwd');
   mkdirSync(cwd);
   const py = spawnSync(PYTHON, [SCRIPT], {
     cwd,
-    input: JSON.stringify(cases.map((c) => c.dir)),
+    input: JSON.stringify(cases.map((c) => (c.latest ? { path: c.dir, format_version: 'latest' } : c.dir))),
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });

@@ -465,3 +465,37 @@ export const QUIRKS: readonly Defect[] = [
     },
   },
 ];
+
+/** Defects for 0.4.x packages (read converted to 0.5, as ilastik does). */
+export const DEFECTS_V04: readonly Defect[] = [
+  { name: 'unknown key', level: 'schema', apply: (fx) => (fx.rdf.foo = 1) },
+  { name: 'axes letters', level: 'schema', apply: (fx) => (fx.rdf.inputs[0].axes = 'bcyxq') },
+  { name: 'data_type', level: 'schema', apply: (fx) => (fx.rdf.inputs[0].data_type = 'float17') },
+  { name: 'no test outputs', level: 'schema', apply: (fx) => delete fx.rdf.test_outputs },
+  { name: 'test output file missing', level: 'semantic', apply: (fx) => fx.files.delete('test_output.npy') },
+  {
+    name: 'sha256 mismatch',
+    level: 'semantic',
+    apply: (fx) => (fx.rdf.weights.onnx.sha256 = '0'.repeat(64)),
+  },
+  {
+    name: 'test input empty file',
+    level: 'semantic',
+    apply: (fx) => fx.files.set('test_input.npy', new Uint8Array()),
+  },
+  {
+    name: 'shape differs from test input',
+    level: 'semantic',
+    apply: (fx) => (fx.rdf.inputs[0].shape = [1, 1, 32, 48]),
+  },
+  {
+    name: 'halo too large for the minimum shape',
+    level: 'semantic',
+    apply: (fx) => (fx.rdf.outputs[0].halo = [0, 0, 24, 24]),
+  },
+  {
+    name: 'test output channels differ from implicit shape',
+    level: 'semantic',
+    apply: (fx) => (fx.rdf.outputs[0].shape.offset = [0, 1.5, 0, 0]),
+  },
+];
