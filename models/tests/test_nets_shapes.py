@@ -76,6 +76,19 @@ def test_valid_sizes_are_exactly_min_plus_k_step(name):
             assert ok == (size >= vmin and (size - vmin) % step == 0), (d, size)
 
 
+@pytest.mark.parametrize("name", DENSE)
+def test_halo_is_symmetric_and_constant(name):
+    # bundles and tiled inference describe the output as input - 2·halo for every valid size
+    preset = _preset(name)
+    diffs = set()
+    for k in range(4):
+        shape = tuple(m + k * s for m, s in zip(preset.valid_min, preset.valid_step, strict=True))
+        out = check_input_shape(preset, shape)
+        diffs.add(tuple(i - o for i, o in zip(shape, out, strict=True)))
+    assert len(diffs) == 1
+    assert all(d % 2 == 0 for d in diffs.pop())
+
+
 def test_too_small_input_fails_in_the_real_network_too():
     preset = _preset("lsd-small-vanilla")
     net = preset.build()
@@ -117,3 +130,4 @@ def test_describe_reports_everything_without_weights():
     assert info["output_shape"] == [60, 272, 272]
     assert info["parameters"] / 1e6 == pytest.approx(95.85, abs=0.01)
     assert info["valid_input"] == {"min": [39, 214, 214], "step": [3, 27, 27]}
+    assert info["halo"] == [18, 106, 106]

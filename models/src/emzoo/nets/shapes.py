@@ -194,6 +194,7 @@ def describe(preset, input_shape=None) -> dict[str, Any]:
     """The facts ``emzoo describe`` prints, computed without allocating weights."""
     shape = tuple(input_shape) if input_shape is not None else tuple(preset.train_input_shape)
     out = check_input_shape(preset, shape)
+    dense = preset.output_kind == "dense"
     return {
         "preset": preset.name,
         "task": preset.task,
@@ -201,6 +202,8 @@ def describe(preset, input_shape=None) -> dict[str, Any]:
         "output_shape": list(out),
         "output_kind": preset.output_kind,
         "output_channels": list(preset.output_channel_names),
+        # context lost per side: output = input - 2·halo (dense nets only)
+        "halo": [(i - o) // 2 for i, o in zip(shape, out, strict=True)] if dense else None,
         "parameters": parameter_count(preset),
         "valid_input": {"min": list(preset.valid_min), "step": list(preset.valid_step)},
         "voxel_size_nm": list(preset.voxel_size_nm),
