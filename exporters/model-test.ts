@@ -32,6 +32,7 @@ export interface CheckResult {
   readonly expected: string; // expected shape, or the compared region
   readonly maxAbsError: number | null;
   readonly ok: boolean;
+  readonly error?: string; // the run itself failed (e.g. a static-shape graph at another size)
 }
 
 export interface ModelTestResult {
@@ -172,9 +173,6 @@ export async function testModelZip(
         }
         return testIn.shape[i] as number;
       });
-      const x = resizeAtOrigin(testIn, shape);
-      onProgress(`k = ${k}: input [${shape.join(', ')}], batch 1`);
-      const y = await run(x);
       const expected = output.axes.map((a) => {
         if (a.type === 'batch') return 1;
         if (a.type === 'channel') return a.channel_names.length;
@@ -186,12 +184,28 @@ export async function testModelZip(
         const scale = (inAxis?.scale ?? 1) / ((a as { scale?: number }).scale ?? 1);
         return Math.floor((shape[j] as number) * scale + (ref.offset ?? 0));
       });
+      const x = resizeAtOrigin(testIn, shape);
+      onProgress(`k = ${k}: input [${shape.join(', ')}], batch 1`);
+      const base = { k, batch: 1, inputShape: shape };
+      let y: Float32Nd;
+      try {
+        y = await run(x);
+      } catch (err) {
+        checks.push({
+          ...base,
+          check: 'shape',
+          outputShape: [],
+          expected: `[${expected.join(', ')}]`,
+          maxAbsError: null,
+          ok: false,
+          error: (err as Error).message,
+        });
+        continue;
+      }
       const shapeOk = y.shape.join() === expected.join();
       checks.push({
+        ...base,
         check: 'shape',
-        k,
-        batch: 1,
-        inputShape: shape,
         outputShape: y.shape,
         expected: `[${expected.join(', ')}]`,
         maxAbsError: null,
@@ -207,10 +221,8 @@ export async function testModelZip(
           const zero = size.map(() => 0);
           const c = maxError(slice(y, zero, size), slice(yRef, zero, size), tol);
           checks.push({
+            ...base,
             check: 'consistency',
-            k,
-            batch: 1,
-            inputShape: shape,
             outputShape: y.shape,
             expected: `overlap [${size.join(', ')}] = test-input output`,
             maxAbsError: c.max,
@@ -219,29 +231,36 @@ export async function testModelZip(
         }
       }
       onProgress(`k = ${k}: batch 2`);
-      const x2 = flipLast(x);
-      const y2 = await run(x2);
-      const yb = await run(concatBatch(x, x2));
-      const row = (t: Float32Nd, b: number) =>
-        slice(
-          t,
-          t.shape.map((_, i) => (i === 0 ? b : 0)),
-          [1, ...t.shape.slice(1)],
-        );
-      const e0 =
-        yb.shape[0] === 2 ? maxError(row(yb, 0), y, tol) : { max: Number.POSITIVE_INFINITY, ok: false };
-      const e1 =
-        yb.shape[0] === 2 ? maxError(row(yb, 1), y2, tol) : { max: Number.POSITIVE_INFINITY, ok: false };
-      checks.push({
-        check: 'batch',
+      const b2 = {
         k,
         batch: 2,
         inputShape: [2, ...shape.slice(1)],
-        outputShape: yb.shape,
+        check: 'batch' as const,
         expected: 'rows = batch-1 outputs',
-        maxAbsError: Math.max(e0.max, e1.max),
-        ok: e0.ok && e1.ok,
-      });
+      };
+      try {
+        const x2 = flipLast(x);
+        const y2 = await run(x2);
+        const yb = await run(concatBatch(x, x2));
+        const row = (t: Float32Nd, b: number) =>
+          slice(
+            t,
+            t.shape.map((_, i) => (i === 0 ? b : 0)),
+            [1, ...t.shape.slice(1)],
+          );
+        const e0 =
+          yb.shape[0] === 2 ? maxError(row(yb, 0), y, tol) : { max: Number.POSITIVE_INFINITY, ok: false };
+        const e1 =
+          yb.shape[0] === 2 ? maxError(row(yb, 1), y2, tol) : { max: Number.POSITIVE_INFINITY, ok: false };
+        checks.push({
+          ...b2,
+          outputShape: yb.shape,
+          maxAbsError: Math.max(e0.max, e1.max),
+          ok: e0.ok && e1.ok,
+        });
+      } catch (err) {
+        checks.push({ ...b2, outputShape: [], maxAbsError: null, ok: false, error: (err as Error).message });
+      }
     }
   } finally {
     await model.dispose();

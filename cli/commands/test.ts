@@ -36,7 +36,7 @@ Checks (all on the packaged ONNX weights, with the declared scale_linear preproc
         io.out('check        k  batch  input                  output                 max abs err  result\n');
         for (const c of r.checks) {
           io.out(
-            `${c.check.padEnd(11)}  ${c.k < 0 ? '-' : String(c.k)}  ${String(c.batch).padStart(5)}  ${`[${c.inputShape.join(',')}]`.padEnd(21)}  ${`[${c.outputShape.join(',')}]`.padEnd(21)}  ${fmt(c.maxAbsError).padStart(11)}  ${c.ok ? 'ok' : `FAIL (expected ${c.expected})`}\n`,
+            `${c.check.padEnd(11)}  ${c.k < 0 ? '-' : String(c.k)}  ${String(c.batch).padStart(5)}  ${`[${c.inputShape.join(',')}]`.padEnd(21)}  ${`[${c.outputShape.join(',')}]`.padEnd(21)}  ${fmt(c.maxAbsError).padStart(11)}  ${c.ok ? 'ok' : `FAIL (expected ${c.expected})${c.error ? `: ${c.error}` : ''}`}\n`,
           );
         }
       }

@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { unzipSync } from 'fflate';
+import * as yaml from 'js-yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isExportError, packageBundle } from '../../exporters/index.js';
+import { copyBundle, realBundle, tempDir, tinyBundle } from './bundles.js';
+import { centralDirectory } from './zip-entries.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+let bundleDir: string;
+let bundle: Record<string, any>;
+let zipBytes: Uint8Array;
+let entries: Record<string, Uint8Array>;
+let rdf: Record<string, any>;
+
+beforeAll(async () => {
+  bundleDir = realBundle();
+  bundle = yaml.load(readFileSync(join(bundleDir, 'bundle.yaml'), 'utf8'), {
+    schema: yaml.CORE_SCHEMA,
+  }) as Record<string, any>;
+  const r = await packageBundle(bundleDir, { outDir: tempDir() });
+  zipBytes = new Uint8Array(readFileSync(r.zipPath));
+  entries = unzipSync(zipBytes);
+  rdf = yaml.load(new TextDecoder().decode(entries['rdf.yaml']), { schema: yaml.CORE_SCHEMA }) as Record<
+    string,
+    any
+  >;
+}, 180_000);
+
+describe('package: zip contents', () => {
+  it('is flat, rdf.yaml first, with every referenced file', () => {
+    const names = centralDirectory(zipBytes).map((e) => e.name);
+    expect(names[0]).toBe('rdf.yaml');
+    expect([...names].sort()).toEqual(
+      [
+        'README.md',
+        'architecture.py',
+        'cover.png',
+        'model.onnx',
+        'model.torchscript.pt',
+        'rdf.yaml',
+        'sample_input.tif',
+        'sample_output.tif',
+        'state_dict.pt',
+        'test_input.npy',
+        'test_output.npy',
+      ].sort(),
+    );
+    expect(names.every((n) => !n.includes('/'))).toBe(true);
+  });
+
+  it('stores binaries and deflates text', () => {
+    for (const e of centralDirectory(zipBytes)) {
+      const text = ['rdf.yaml', 'README.md', 'architecture.py'].includes(e.name);
+      expect([e.name, e.method]).toEqual([e.name, text ? 8 : 0]);
+    }
+  });
+
+  it('ships the bundle files byte for byte, and every declared sha256 is the entry hash', () => {
+    for (const f of [
+      'model.onnx',
+      'model.torchscript.pt',
+      'state_dict.pt',
+      'architecture.py',
+      'test_input.npy',
+      'test_output.npy',
+    ]) {
+      expect(Buffer.from(entries[f] as Uint8Array).equals(readFileSync(join(bundleDir, f)))).toBe(true);
+    }
+    const declared: [string, string][] = [];
+    const walk = (n: unknown): void => {
+      if (Array.isArray(n)) n.forEach(walk);
+      else if (n && typeof n === 'object') {
+        const o = n as Record<string, unknown>;
+        if (typeof o.source === 'string' && typeof o.sha256 === 'string') declared.push([o.source, o.sha256]);
+        Object.values(o).forEach(walk);
+      }
+    };
+    walk(rdf);
+    expect(declared.map(([s]) => s).sort()).toEqual([
+      'architecture.py',
+      'model.onnx',
+      'model.torchscript.pt',
+      'sample_input.tif',
+      'sample_output.tif',
+      'state_dict.pt',
+      'test_input.npy',
+      'test_output.npy',
+    ]);
+    for (const [source, hash] of declared)
+      expect([source, sha(entries[source] as Uint8Array)]).toEqual([source, hash]);
+  });
+
+  it('gives the same bytes for the same bundle', async () => {
+    const again = await packageBundle(bundleDir, { outDir: tempDir() });
+    expect(Buffer.from(readFileSync(again.zipPath)).equals(Buffer.from(zipBytes))).toBe(true);
+  });
+});
+
+describe('package: rdf.yaml fields come from bundle.yaml', () => {
+  it('has the top-level facts', () => {
+    expect(rdf.type).toBe('model');
+    expect(rdf.format_version).toBe('0.5.4');
+    expect(rdf.name).toBe(bundle.name);
+    expect(rdf.description).toBe(bundle.description);
+    expect(rdf.license).toBe(bundle.license);
+    expect(rdf.timestamp).toBe(bundle.created);
+    expect(rdf.authors.map((a: { name: string }) => a.name)).toEqual(
+      bundle.authors.map((a: { name: string }) => a.name),
+    );
+    expect(rdf.cite.map((c: { doi?: string }) => c.doi)).toEqual(
+      bundle.citations.map((c: { doi?: string }) => c.doi),
+    );
+    expect(rdf.documentation).toBe('README.md');
+    expect(rdf.covers).toEqual(['cover.png']);
+    for (const t of ['electron-microscopy', '3d', 'connectomics', bundle.task, 'ilastik', 'deepimagej'])
+      expect(rdf.tags).toContain(t);
+  });
+
+  it('declares the input sizes, voxel size and preprocessing', () => {
+    const input = rdf.inputs[0];
+    expect(input.id).toBe(bundle.input.name);
+    expect(input.axes.map((a: { type: string; id?: string }) => a.id ?? a.type)).toEqual([
+      'batch',
+      'channel',
+      'z',
+      'y',
+      'x',
+    ]);
+    expect(input.axes[1].channel_names).toEqual(bundle.input.channel_names);
+    for (let i = 0; i < 3; i++) {
+      expect(input.axes[2 + i].size).toEqual({
+        min: bundle.input.valid_size.min[i],
+        step: bundle.input.valid_size.step[i],
+      });
+      expect(input.axes[2 + i].scale).toBe(bundle.input.voxel_size_nm[i]);
+      expect(input.axes[2 + i].unit).toBe('nanometer');
+    }
+    expect(input.preprocessing).toEqual([
+      {
+        id: 'scale_linear',
+        kwargs: { gain: bundle.input.preprocessing.gain, offset: bundle.input.preprocessing.offset },
+      },
+    ]);
+    expect(input.sample_tensor.source).toBe('sample_input.tif');
+  });
+
+  it('declares the output channels and the size the network crops', () => {
+    const out = rdf.outputs[0];
+    expect(out.axes[1].channel_names).toEqual(bundle.output.channel_names);
+    for (let i = 0; i < 3; i++) {
+      const axis = out.axes[2 + i];
+      expect(axis.size).toEqual({
+        tensor_id: bundle.input.name,
+        axis_id: ['z', 'y', 'x'][i],
+        offset: -2 * bundle.output.halo[i],
+      });
+    }
+    const inShape = bundle.input.test_tensor.shape;
+    const outShape = bundle.output.test_tensor.shape;
+    for (let i = 0; i < 3; i++) expect(outShape[2 + i]).toBe(inShape[2 + i] + out.axes[2 + i].size.offset);
+  });
+
+  it('lists the three weight formats with parents, versions and the architecture', () => {
+    const w = rdf.weights;
+    expect(w.onnx.opset_version).toBe(bundle.weights.onnx.opset);
+    expect(w.onnx.parent).toBe('pytorch_state_dict');
+    expect(w.torchscript.parent).toBe('pytorch_state_dict');
+    expect(w.torchscript.pytorch_version).toBe(bundle.weights.torchscript.torch_version);
+    expect(w.pytorch_state_dict.parent).toBeUndefined();
+    expect(w.pytorch_state_dict.architecture.callable).toBe(bundle.architecture.callable);
+    expect(w.pytorch_state_dict.architecture.kwargs).toEqual(bundle.architecture.kwargs);
+  });
+
+  it('keeps the extra facts in config', () => {
+    expect(rdf.config.emzoo.task).toBe(bundle.task);
+    expect(rdf.config.emzoo.voxel_size_nm).toEqual({
+      z: bundle.input.voxel_size_nm[0],
+      y: bundle.input.voxel_size_nm[1],
+      x: bundle.input.voxel_size_nm[2],
+    });
+    expect(rdf.config.emzoo.semantics).toEqual(bundle.output.semantics);
+    expect(rdf.config.emzoo.round_trip_errors.onnx_vs_pytorch).toEqual(bundle.roundtrip.onnx);
+    const tol = rdf.config.bioimageio.reproducibility_tolerance[0];
+    expect(tol.absolute_tolerance).toBeGreaterThan(0);
+    if (bundle.output.semantics.affinity_offsets)
+      expect(rdf.config.mws.offsets).toEqual(bundle.output.semantics.affinity_offsets);
+  });
+
+  it('writes a README a user can follow', () => {
+    const readme = new TextDecoder().decode(entries['README.md']);
+    expect(readme).toMatch(/^# Validation$/m);
+    expect(readme).toContain('Neural Network Classification');
+    expect(readme).toContain('deepImageJ');
+    expect(readme).toContain('LabKit');
+    expect(readme).toContain(`${bundle.input.voxel_size_nm.join(' × ')} nm`);
+    for (const c of bundle.output.channel_names) expect(readme).toContain(`\`${c}\``);
+    for (const c of bundle.citations) expect(readme).toContain(c.doi);
+  });
+});
+
+describe('package: refusals', () => {
+  it('refuses a bundle whose test output was altered, and writes no zip', async () => {
+    const dir = copyBundle(bundleDir);
+    const p = join(dir, 'test_output.npy');
+    const bytes = new Uint8Array(readFileSync(p));
+    const headerEnd = bytes.indexOf(0x0a) + 1; // end of the .npy header line
+    const data = new Float32Array(bytes.buffer.slice(headerEnd));
+    data[0] = (data[0] as number) + 0.01;
+    bytes.set(new Uint8Array(data.buffer), headerEnd);
+    writeFileSync(p, bytes);
+    // keep bundle.yaml's hash in step, so the reproduce check (not the hash check) has to catch it
+    const text = readFileSync(join(dir, 'bundle.yaml'), 'utf8').replace(
+      bundle.files['test_output.npy'],
+      sha(bytes),
+    );
+    writeFileSync(join(dir, 'bundle.yaml'), text);
+    const out = tempDir();
+    const err = await packageBundle(dir, { outDir: out }).catch((e: unknown) => e);
+    expect(isExportError(err, 'ReproduceFailed')).toBe(true);
+    expect((err as Error).message).toMatch(/max abs error 1\.00*e-2/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('refuses a bundle whose file no longer matches its sha256', async () => {
+    const dir = copyBundle(bundleDir);
+    writeFileSync(
+      join(dir, 'architecture.py'),
+      `${readFileSync(join(dir, 'architecture.py'), 'utf8')}\n# edited\n`,
+    );
+    const out = tempDir();
+    const err = await packageBundle(dir, { outDir: out }).catch((e: unknown) => e);
+    expect(isExportError(err, 'BundleInvalid')).toBe(true);
+    expect((err as Error).message).toContain('architecture.py');
+    expect(existsSync(join(out, `${bundle.id}.zip`))).toBe(false);
+  });
+});
+
+describe('package: a class-output (Synister-like) model', () => {
+  let classes: string;
+  beforeAll(() => {
+    classes = tinyBundle('classes');
+  }, 60_000);
+
+  it('packages for Fiji only by default, with batch + channel output axes', async () => {
+    const r = await packageBundle(classes, { outDir: tempDir() });
+    expect(r.profiles).toEqual(['fiji']);
+    expect(r.notes.join()).toMatch(/ilastik/);
+    const out = r.rdf.outputs[0];
+    expect(out?.axes).toEqual([
+      { type: 'batch' },
+      { type: 'channel', channel_names: ['gaba', 'acetylcholine', 'glutamate'] },
+    ]);
+    expect(r.rdf.config.emzoo).toMatchObject({
+      semantics: { class_names: ['gaba', 'acetylcholine', 'glutamate'] },
+    });
+  });
+
+  it('refuses --for ilastik with the rule it breaks', async () => {
+    const out = tempDir();
+    const err = await packageBundle(classes, { outDir: out, profiles: ['ilastik'] }).catch((e: unknown) => e);
+    expect(isExportError(err, 'ConsumerRuleFailed')).toBe(true);
+    expect((err as Error).message).toMatch(/space axes/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
