@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     kind = "classes" if info["output_kind"] == "classes" else "z, y, x voxels"
     print(f"output shape  {out} ({kind}; {len(info['output_channels'])} ch)")
     print(f"parameters    {info['parameters']:,} ({info['parameters'] / 1e6:.2f} M)")
+    if info["halo"] is not None:
+        print(f"halo          {tuple(info['halo'])} voxels per side (output = input - 2 * halo)")
     vmin, step = info["valid_input"]["min"], info["valid_input"]["step"]
     if any(step):
         print(f"valid input   {tuple(vmin)} + k * {tuple(step)} per axis")
