@@ -1,4 +1,4 @@
-import { BackendDisposedError } from '../errors.js';
+import { AbortedError, BackendDisposedError } from '../errors.js';
 import type { NdArray } from '../tensors/ndarray.js';
 import {
   acquireSession,
@@ -7,7 +7,14 @@ import {
   runSession,
   sessionConfig,
 } from './ort-session.js';
-import type { BackendOptions, Device, InferenceBackend, SessionConfig, TensorInfo } from './types.js';
+import type {
+  BackendOptions,
+  Device,
+  InferenceBackend,
+  RunOptions,
+  SessionConfig,
+  TensorInfo,
+} from './types.js';
 
 /**
  * onnxruntime on the calling thread. run() blocks that thread while it computes (onnxruntime-node
@@ -46,7 +53,12 @@ export class OrtBackend implements InferenceBackend {
     return this.#loaded;
   }
 
-  async run(feeds: Readonly<Record<string, NdArray>>): Promise<Record<string, NdArray>> {
+  async run(
+    feeds: Readonly<Record<string, NdArray>>,
+    options: RunOptions = {},
+  ): Promise<Record<string, NdArray>> {
+    // onnxruntime-node computes synchronously, so an abort can only stop a run before it starts.
+    if (options.signal?.aborted) throw new AbortedError('inference');
     return runSession(this.#config, this.#live(), feeds);
   }
 

@@ -18,6 +18,8 @@ import { reviveError } from './worker-errors.js';
 interface SharedPool {
   readonly pool: Piscina<WorkerTask, WorkerReply>;
   readonly meta: Promise<{ inputs: TensorInfo[]; outputs: TensorInfo[] }>;
+  /** Tasks still inside a worker (including ones whose caller gave up on abort). */
+  readonly inflight: Set<Promise<unknown>>;
   refs: number;
 }
 
@@ -54,7 +56,7 @@ function openPool(config: SessionConfig, workers: number): SharedPool {
       if (!('inputs' in ok)) throw new Error('worker answered a load task without metadata');
       return { inputs: ok.inputs, outputs: ok.outputs };
     });
-    shared = { pool, meta, refs: 0 };
+    shared = { pool, meta, inflight: new Set(), refs: 0 };
     pools.set(key, shared);
     const entry = shared;
     meta.catch(() => {
@@ -120,20 +122,42 @@ export class OrtPoolBackend implements InferenceBackend {
     const shared = this.#shared;
     if (!shared) throw new BackendDisposedError(this.#config.modelPath);
     checkFeeds(this.inputs, feeds);
+    const signal = options.signal;
+    if (signal?.aborted) throw new AbortedError('inference');
     const transferList = options.transfer
       ? Object.values(feeds).map((a) => a.data.buffer as ArrayBuffer)
       : undefined;
+    // Abort never reaches piscina: it would terminate a worker inside onnxruntime's native run,
+    // which kills the process. A shared flag makes a queued task skip itself instead, and a
+    // running one finishes in the worker while the caller gets Aborted at once.
+    const cancel = new SharedArrayBuffer(4);
+    const task = shared.pool.run(
+      { kind: 'run', config: this.#config, feeds: { ...feeds }, cancel },
+      { transferList },
+    );
+    const settled = task.then(
+      () => undefined,
+      () => undefined,
+    );
+    shared.inflight.add(settled);
+    void settled.then(() => shared.inflight.delete(settled));
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        Atomics.store(new Int32Array(cancel), 0, 1);
+        reject(new AbortedError('inference'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => {}); // settled through the race below or not at all
     let reply: WorkerReply;
     try {
-      reply = await shared.pool.run(
-        { kind: 'run', config: this.#config, feeds: { ...feeds } },
-        { transferList, signal: options.signal ?? null },
-      );
-    } catch (err) {
-      if (options.signal?.aborted) throw new AbortedError('inference');
-      throw err;
+      reply = await (signal ? Promise.race([task, aborted]) : task);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
     const ok = unwrap(reply);
+    if ('cancelled' in ok) throw new AbortedError('inference');
     if (!('results' in ok)) throw new Error('worker answered a run task without results');
     return ok.results;
   }
@@ -145,6 +169,8 @@ export class OrtPoolBackend implements InferenceBackend {
     shared.refs--;
     if (shared.refs > 0) return;
     if (pools.get(this.#key) === shared) pools.delete(this.#key);
+    // destroy() terminates busy workers, which inside onnxruntime's native run kills the process.
+    await Promise.all(shared.inflight);
     await shared.pool.destroy();
   }
 }

@@ -9,11 +9,18 @@ import { type SerializedError, serializeError } from './worker-errors.js';
 
 export type WorkerTask =
   | { readonly kind: 'load'; readonly config: SessionConfig }
-  | { readonly kind: 'run'; readonly config: SessionConfig; readonly feeds: Record<string, NdArray> };
+  | {
+      readonly kind: 'run';
+      readonly config: SessionConfig;
+      readonly feeds: Record<string, NdArray>;
+      /** Int32 flag set to 1 by the caller on abort: a task not yet started is skipped. */
+      readonly cancel: SharedArrayBuffer;
+    };
 
 export type WorkerReply =
   | { readonly ok: true; readonly inputs: TensorInfo[]; readonly outputs: TensorInfo[] }
   | { readonly ok: true; readonly results: Record<string, NdArray> }
+  | { readonly ok: true; readonly cancelled: true }
   | { readonly ok: false; readonly error: SerializedError };
 
 const held = new Map<string, Promise<LoadedSession>>();
@@ -33,6 +40,7 @@ export default async function ortWorker(task: WorkerTask): Promise<WorkerReply> 
   try {
     const loaded = await session(task.config);
     if (task.kind === 'load') return { ok: true, inputs: loaded.inputs, outputs: loaded.outputs };
+    if (Atomics.load(new Int32Array(task.cancel), 0) === 1) return { ok: true, cancelled: true };
     return { ok: true, results: await runSession(task.config, loaded, task.feeds) };
   } catch (err) {
     return { ok: false, error: serializeError(err) };

@@ -30,6 +30,11 @@ export interface TensorInfo {
 }
 
 export interface RunOptions {
+  /**
+   * Rejects the run with Aborted as soon as it fires. A queued run is skipped; one already inside
+   * onnxruntime finishes in its worker and its result is dropped (killing the thread would kill
+   * the process).
+   */
   readonly signal?: AbortSignal;
   /**
    * Move the input buffers to the worker instead of copying them (the caller's arrays become

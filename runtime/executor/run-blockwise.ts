@@ -47,6 +47,7 @@ export interface BlockwiseOptions {
   readonly source?: BlockSource;
   readonly maxRetries?: number;
   readonly compressor?: Compressor;
+  /** Output OME metadata; voxel size and translation default to an OME-Zarr input's. */
   readonly ome?: Omit<OmeImageOptions, 'channelAxis' | 'spatialAxes' | 'datasetPath'>;
   readonly attributes?: Record<string, unknown>;
   readonly signal?: AbortSignal;
@@ -70,6 +71,14 @@ async function exists(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** Voxel size and offset of an OME-Zarr input, so outputs land on it in napari/neuroglancer. */
+function inheritPlacement(input: Volume, rank: number): { voxelSize?: number[]; translation?: number[] } {
+  const spatial = (v: readonly number[] | undefined) => (v && v.length >= rank ? v.slice(-rank) : undefined);
+  const voxelSize = spatial(input.placement?.scale);
+  const translation = spatial(input.placement?.translation);
+  return { ...(voxelSize ? { voxelSize } : {}), ...(translation ? { translation } : {}) };
 }
 
 function fingerprint(parts: unknown): string {
@@ -160,7 +169,7 @@ export async function runBlockwise(o: BlockwiseOptions): Promise<BlockwiseResult
         chunks,
         dtype,
         compressor: o.compressor,
-        ome: { ...o.ome, channelAxis: true },
+        ome: { ...inheritPlacement(input, spatialRank), ...o.ome, channelAxis: true },
         attributes: { ...o.attributes, emzoo_run: runId },
       });
   const source =

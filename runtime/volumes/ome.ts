@@ -70,10 +70,28 @@ export function omeImageAttributes(o: OmeImageOptions): Record<string, unknown> 
   return { ome };
 }
 
-/** The first dataset path of an OME-Zarr group (NGFF 0.4 `multiscales` or 0.5 `ome.multiscales`). */
-export function omeDatasetPath(attrs: Record<string, unknown>): string | undefined {
+/** Placement of an OME-Zarr image's first dataset: per-axis scale and translation (all axes). */
+export interface OmePlacement {
+  readonly path: string;
+  readonly scale: readonly number[] | undefined;
+  readonly translation: readonly number[] | undefined;
+}
+
+type Transform = { type?: unknown; scale?: unknown; translation?: unknown };
+type Multiscale = { datasets?: { path?: unknown; coordinateTransformations?: Transform[] }[] };
+
+const numbers = (v: unknown): number[] | undefined =>
+  Array.isArray(v) && v.every((x) => typeof x === 'number') ? (v as number[]) : undefined;
+
+/** The first dataset of an OME-Zarr group (NGFF 0.4 `multiscales` or 0.5 `ome.multiscales`). */
+export function omeFirstDataset(attrs: Record<string, unknown>): OmePlacement | undefined {
   const ome = (attrs.ome as { multiscales?: unknown } | undefined) ?? attrs;
-  const ms = (ome as { multiscales?: { datasets?: { path?: unknown }[] }[] }).multiscales;
-  const path = ms?.[0]?.datasets?.[0]?.path;
-  return typeof path === 'string' ? path : undefined;
+  const ds = (ome as { multiscales?: Multiscale[] }).multiscales?.[0]?.datasets?.[0];
+  if (typeof ds?.path !== 'string') return undefined;
+  const t = ds.coordinateTransformations ?? [];
+  return {
+    path: ds.path,
+    scale: numbers(t.find((x) => x.type === 'scale')?.scale),
+    translation: numbers(t.find((x) => x.type === 'translation')?.translation),
+  };
 }

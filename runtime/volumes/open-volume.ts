@@ -2,7 +2,7 @@ import * as zarr from 'zarrita';
 import { UnsupportedDtypeError, VolumeError } from '../errors.js';
 import { DTYPES, type DType, isDType } from '../tensors/dtype.js';
 import type { NdArray } from '../tensors/ndarray.js';
-import { omeDatasetPath } from './ome.js';
+import { omeFirstDataset } from './ome.js';
 import { type Region, regionShape } from './region.js';
 import { isRemote, storeFor } from './store.js';
 
@@ -16,6 +16,8 @@ export interface Volume {
   readonly chunks: readonly number[];
   readonly dtype: DType;
   readonly attrs: Readonly<Record<string, unknown>>;
+  /** From the OME-Zarr group when the volume was opened through one: scale/translation per axis. */
+  readonly placement?: { readonly scale?: readonly number[]; readonly translation?: readonly number[] };
   read(region: Region, options?: { signal?: AbortSignal }): Promise<NdArray>;
 }
 
@@ -79,15 +81,16 @@ export async function openVolume(location: string, options: OpenVolumeOptions = 
     );
   }
   if (node.kind === 'group') {
-    const dataset = options.path ? undefined : omeDatasetPath(node.attrs);
-    if (!dataset) {
+    const first = options.path ? undefined : omeFirstDataset(node.attrs);
+    if (!first) {
       throw new VolumeError(
         location,
         'is a zarr group, not an array',
         "pass 'path' naming the array inside it",
       );
     }
-    return openVolume(location, { ...options, path: dataset });
+    const vol = await openVolume(location, { ...options, path: first.path });
+    return { ...vol, placement: { scale: first.scale, translation: first.translation } };
   }
   return wrapArray(options.path ? `${location}/${options.path}` : location, node);
 }

@@ -143,17 +143,42 @@ describe('worker-thread inference', () => {
     }
   });
 
-  test('a run can be aborted through its AbortSignal', async () => {
+  test('abort rejects at once, mid-run or queued, and leaves the workers usable (no thread is killed)', async () => {
     const backend = await OrtPoolBackend.create(UNET1, { workers: 1 });
     try {
-      const x = ndarray('float32', [1, 1, 96, 96, 96]);
-      const ac = new AbortController();
-      const p = backend.run({ raw: x }, { signal: ac.signal });
-      ac.abort();
-      expect(isRuntimeError(await caught(p), 'Aborted')).toBe(true);
+      const big = () => ndarray('float32', [1, 1, 96, 96, 96]);
+      await backend.run({ raw: ndarray('float32', [1, 1, 18, 18, 18]) });
+      const running = new AbortController();
+      const queued = new AbortController();
+      const first = backend.run({ raw: big() }, { signal: running.signal });
+      const second = backend.run({ raw: big() }, { signal: queued.signal }); // waits: one worker
+      await new Promise((r) => setTimeout(r, 30));
+      running.abort();
+      queued.abort();
+      expect(isRuntimeError(await caught(first), 'Aborted')).toBe(true);
+      expect(isRuntimeError(await caught(second), 'Aborted')).toBe(true);
+      const pre = new AbortController();
+      pre.abort();
+      expect(
+        isRuntimeError(await caught(backend.run({ raw: big() }, { signal: pre.signal })), 'Aborted'),
+      ).toBe(true);
+      const { out } = await backend.run({ raw: ndarray('float32', [1, 1, 18, 18, 18]) });
+      expect(out?.shape).toEqual([1, 3, 2, 2, 2]);
     } finally {
       await backend.dispose();
     }
+  });
+
+  test('dispose right after an abort waits for the abandoned run instead of killing its thread', async () => {
+    const backend = await OrtPoolBackend.create(UNET1, { workers: 1 });
+    await backend.run({ raw: ndarray('float32', [1, 1, 18, 18, 18]) });
+    const ac = new AbortController();
+    const run = backend.run({ raw: ndarray('float32', [1, 1, 96, 96, 96]) }, { signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 30));
+    ac.abort();
+    expect(isRuntimeError(await caught(run), 'Aborted')).toBe(true);
+    await backend.dispose(); // would end the test process with std::terminate if the worker were killed mid-run
+    expect(isRuntimeError(await caught(backend.run({})), 'BackendDisposed')).toBe(true);
   });
 
   test('transfer moves the input buffer instead of copying it', async () => {

@@ -285,6 +285,34 @@ describe('resume edge cases', () => {
   });
 });
 
+describe('output metadata', () => {
+  test("an OME-Zarr input's voxel size and offset carry over to the output; channel names are written", async () => {
+    await withTempDir(async (dir) => {
+      const w = await createVolume(join(dir, 'in.zarr'), {
+        shape: [10, 11, 12],
+        chunks: [8, 8, 8],
+        dtype: 'uint8',
+        ome: { channelAxis: false, voxelSize: [40, 4, 4], translation: [400, 80, 120] },
+      });
+      await w.write([0, 0, 0], ndarray('uint8', [10, 11, 12]));
+      await runBlockwise({
+        backend: conv2,
+        geometry: CONV2,
+        input: join(dir, 'in.zarr'),
+        output: join(dir, 'out.zarr'),
+        memoryBudgetBytes: 1e8,
+        ome: { channelNames: ['a', 'b'] },
+      });
+      const ome = JSON.parse(await readFile(join(dir, 'out.zarr', 'zarr.json'), 'utf8')).attributes.ome;
+      expect(ome.multiscales[0].datasets[0].coordinateTransformations).toEqual([
+        { type: 'scale', scale: [1, 40, 4, 4] },
+        { type: 'translation', translation: [0, 400, 80, 120] },
+      ]);
+      expect(ome.omero.channels.map((c: { label: string }) => c.label)).toEqual(['a', 'b']);
+    });
+  });
+});
+
 describe('executor limits and input checks', () => {
   test('at most maxInFlight blocks are inside the backend at once', async () => {
     await withTempDir(async (dir) => {
