@@ -14,8 +14,6 @@ from emzoo.data.volume import EMVolume
 from emzoo.errors import InvalidInput
 from emzoo.preset import Preset
 
-HDF5_SUFFIXES = (".h5", ".hdf", ".hdf5")
-
 
 def load_volume(path: str | Path) -> EMVolume:
     """zarr / N5 (emzoo layout or CREMI-style names) or CREMI HDF5, fully into memory."""
@@ -24,13 +22,9 @@ def load_volume(path: str | Path) -> EMVolume:
         raise InvalidInput(
             f"training data {path} does not exist", hint="write one with `emzoo synth`"
         )
-    if path.suffix.lower() in HDF5_SUFFIXES:
-        from emzoo.data.cremi_io import read_cremi
+    from emzoo.data import read_volume
 
-        return read_cremi(path)
-    from emzoo.data.zarr_io import read_zarr
-
-    return read_zarr(path)
+    return read_volume(path)
 
 
 def _ints(values, what: str) -> tuple[int, int, int]:
