@@ -1,8 +1,8 @@
 /**
  * Test bundles. `realBundle()` runs the real `emzoo export` once for the small LSD preset and keeps
  * the result under .cache/test-bundles/<hash of models/src>/ (shared by every test file; rebuilt when
- * the Python side changes). `tinyBundle()` writes a toy bundle with test/fixtures/make_bundle.py in a
- * second or two, for variants the presets cannot give (class outputs, deliberately broken nets).
+ * the Python side changes). `tinyBundle()` gives toy bundles from test/fixtures/make_bundle.py (all
+ * variants in one Python run, cached too) for what presets cannot give: class outputs, broken nets.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -41,49 +41,77 @@ function treeHash(dir: string): string {
 
 /** The real exported bundle (read-only: copy it before changing anything). */
 export function realBundle(): string {
-  const cache = join(ROOT, '.cache/test-bundles', treeHash(join(ROOT, 'models/src')));
-  const dir = join(cache, REAL_PRESET);
-  if (existsSync(join(dir, 'bundle.yaml'))) return dir;
-  mkdirSync(cache, { recursive: true });
-  const work = mkdtempSync(join(cache, 'build-'));
-  // legacy exporter + no size sweep: the same files, 3x faster; our own `test` covers the sizes
-  execFileSync(
-    EMZOO,
-    [
-      'export',
-      '--preset',
-      REAL_PRESET,
-      '--out',
-      join(work, REAL_PRESET),
-      '--onnx-exporter',
-      'legacy',
-      '--opset',
-      '17',
-      '--skip-size-check',
-    ],
-    { stdio: 'pipe', env: { ...process.env, OMP_NUM_THREADS: '1' } },
-  );
-  try {
-    renameSync(join(work, REAL_PRESET), dir); // atomic: a concurrent builder's rename loses, both use one
-  } catch {
-    if (!existsSync(join(dir, 'bundle.yaml'))) throw new Error(`could not place the test bundle in ${dir}`);
-  }
-  rmSync(work, { recursive: true, force: true });
-  return dir;
+  const dir = join(ROOT, '.cache/test-bundles', `${REAL_PRESET}-${treeHash(join(ROOT, 'models/src'))}`);
+  cached(dir, (work) => {
+    // legacy exporter + no size sweep: the same files, 3x faster; our own `test` covers the sizes
+    execFileSync(
+      EMZOO,
+      [
+        'export',
+        '--preset',
+        REAL_PRESET,
+        '--out',
+        join(work, REAL_PRESET),
+        '--onnx-exporter',
+        'legacy',
+        '--opset',
+        '17',
+        '--skip-size-check',
+      ],
+      { stdio: 'pipe', env: { ...process.env, OMP_NUM_THREADS: '1' } },
+    );
+  });
+  return join(dir, REAL_PRESET);
 }
 
 export type TinyKind = 'dense' | 'classes' | 'batch-mix' | 'static' | 'untrained';
 
-/** A toy bundle in a fresh temp folder named `id` (the folder name must equal the bundle id). */
-export function tinyBundle(kind: TinyKind, id = `tiny-${kind}`): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'emzoo-bundle-')), id);
-  const args = ['-W', 'ignore', join(ROOT, 'test/fixtures/make_bundle.py'), '--out', out];
-  args.push('--kind', kind === 'classes' ? 'classes' : 'dense');
-  if (kind === 'batch-mix') args.push('--batch-mix');
-  if (kind === 'static') args.push('--static');
-  if (kind === 'untrained') args.push('--untrained');
-  execFileSync(PYTHON, args, { stdio: 'pipe', env: { ...process.env, OMP_NUM_THREADS: '1' } });
-  return out;
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Builds `dir` with `build(work)` once across concurrently running test files: the first takes a
+ * mkdir lock and builds, the others wait for the finished folder (a lock older than 10 min is stale).
+ */
+function cached(dir: string, build: (work: string) => void): string {
+  const parent = join(dir, '..');
+  mkdirSync(parent, { recursive: true });
+  const lock = `${dir}.lock`;
+  for (;;) {
+    if (existsSync(dir)) return dir;
+    try {
+      mkdirSync(lock);
+    } catch {
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 600_000) rmSync(lock, { recursive: true, force: true });
+      sleep(250);
+      continue;
+    }
+    try {
+      if (existsSync(dir)) return dir;
+      const work = mkdtempSync(join(parent, 'build-'));
+      build(work);
+      renameSync(work, dir);
+      return dir;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * A toy bundle (read-only, shared): every variant is written by one run of
+ * test/fixtures/make_bundle.py and cached by the script's hash. Copy it before changing it.
+ */
+export function tinyBundle(kind: TinyKind): string {
+  const script = join(ROOT, 'test/fixtures/make_bundle.py');
+  const key = createHash('sha256').update(readFileSync(script)).digest('hex').slice(0, 16);
+  const root = cached(join(ROOT, '.cache/test-bundles', `tiny-${key}`), (work) => {
+    execFileSync(PYTHON, ['-W', 'ignore', script, '--all-variants', work], {
+      stdio: 'pipe',
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
+  });
+  return join(root, `tiny-${kind}`);
 }
 
 /** A writable copy of a bundle in a fresh temp folder (same folder name). */
