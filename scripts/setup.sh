@@ -20,7 +20,7 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
 
-extras=${EMZOO_EXTRAS:-dev,train,tf,bioimageio}
+extras=${EMZOO_EXTRAS:-dev,train,tf,bioimageio,serve-test}
 stamp=.venv/.emzoo-installed
 want="$(cat models/pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16) $extras"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
