@@ -1,0 +1,246 @@
+"""emzoo export on the small preset of every task, checked like bioimage.io would check it.
+
+The four exports (default exporter: torch.export "dynamo", random init) run once per session
+as CLI subprocesses, two at a time; every test then re-derives its expectations from the
+PyTorch network itself (rebuilt from emzoo + the bundle's state_dict.pt), never from the
+numbers the exporter recorded.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+import yaml
+
+from emzoo.export import validate_bundle
+from emzoo.export.schema import schema_errors
+from emzoo.export.test_tensors import em_texture
+from emzoo.preset import Preset
+from emzoo.registry import get_preset
+
+SMALL = ["lsd-small-mtlsd", "synful-small", "micron-small", "synister-small"]
+TOL = 1e-4
+
+
+def _export_command(name: str, out: Path) -> list[str]:
+    return [sys.executable, "-m", "emzoo", "export", "--preset", name, "--out", str(out)]
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory) -> dict[str, tuple[Preset, Path, subprocess.CompletedProcess]]:
+    root = tmp_path_factory.mktemp("bundles")
+    # torch.export is single-threaded symbolic work: run the exports side by side
+    workers = max(1, min(len(SMALL), os.cpu_count() or 2))
+    with ThreadPoolExecutor(workers) as pool:
+        procs = dict(
+            zip(SMALL, pool.map(_run, [_export_command(n, root / n) for n in SMALL]), strict=True)
+        )
+    out = {}
+    for name, proc in procs.items():
+        preset = get_preset(name)
+        assert proc.returncode == 0, (
+            f"export of {name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+        )
+        out[name] = (preset, root / name, proc)
+    return out
+
+
+def _net(preset: Preset, folder: Path) -> torch.nn.Module:
+    net = preset.build().eval()
+    net.load_state_dict(torch.load(folder / "state_dict.pt", weights_only=True))
+    return net
+
+
+def _inputs(preset: Preset, batch: int, k: int) -> np.ndarray:
+    spatial = tuple(m + k * s for m, s in zip(preset.valid_min, preset.valid_step, strict=True))
+    raw = np.stack(
+        [
+            np.stack(
+                [
+                    em_texture(spatial, preset.voxel_size_nm, 100 + 10 * b + c)
+                    for c in range(preset.in_channels)
+                ]
+            )
+            for b in range(batch)
+        ]
+    )
+    return (raw * np.float32(2 / 255) - np.float32(1)).astype(np.float32)
+
+
+def _grid(preset: Preset):
+    ks = [0, 1, 2] if any(preset.valid_step) else [0]
+    return [(b, k) for b in (1, 2) for k in ks]
+
+
+def _expected_shape(preset: Preset, bundle: dict, x: np.ndarray) -> tuple[int, ...]:
+    c = len(bundle["output"]["channel_names"])
+    if preset.output_kind == "classes":
+        return (x.shape[0], c)
+    return (
+        x.shape[0],
+        c,
+        *(s - 2 * h for s, h in zip(x.shape[2:], bundle["output"]["halo"], strict=True)),
+    )
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_bundle_is_complete_and_valid(bundles, name):
+    preset, folder, proc = bundles[name]
+    assert "UNTRAINED" in proc.stderr  # the CLI warns when no checkpoint is given
+    assert "wrote" in proc.stdout and "exporting ONNX" in proc.stdout  # progress lines
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [
+            "bundle.yaml",
+            "model.onnx",
+            "model.torchscript.pt",
+            "state_dict.pt",
+            "architecture.py",
+            "test_input.npy",
+            "test_output.npy",
+        ]
+    )
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")], (
+        "temporary folders left behind"
+    )
+    bundle = yaml.safe_load((folder / "bundle.yaml").read_text())
+    assert schema_errors(bundle) == []
+    validate_bundle(folder, run=True)  # schema + hashes + tensors + ONNX reproduces test_output
+    assert bundle["id"] == name and bundle["preset"] == name and bundle["task"] == preset.task
+    assert bundle["trained"] is False and bundle["training"] is None
+    assert bundle["input"]["channel_names"] == list(preset.input_channel_names)
+    assert bundle["output"]["channel_names"] == list(preset.output_channel_names)
+    assert bundle["input"]["valid_size"] == {
+        "min": list(preset.valid_min),
+        "step": list(preset.valid_step),
+    }
+    assert bundle["citations"] and bundle["citations"][0]["doi"] == preset.citations[0].doi
+    assert bundle["architecture"]["kwargs"] == json.loads(
+        json.dumps(_net(preset, folder).init_kwargs)
+    )
+    for key in ("onnx", "torchscript", "state_dict"):
+        assert bundle["roundtrip"][key]["max_abs"] <= TOL
+    assert [(r["batch"], r["k"]) for r in bundle["roundtrip"]["sizes"]] == _grid(preset)
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_test_tensors_are_raw_em_and_pytorch_output(bundles, name):
+    preset, folder, _ = bundles[name]
+    bundle = yaml.safe_load((folder / "bundle.yaml").read_text())
+    raw = np.load(folder / "test_input.npy")
+    out = np.load(folder / "test_output.npy")
+    assert raw.dtype == np.float32 and out.dtype == np.float32
+    assert raw.shape == (1, preset.in_channels, *preset.valid_min)
+    assert raw.min() >= 0 and raw.max() <= 255 and np.array_equal(raw, np.round(raw))
+    assert raw.std() > 10 and raw.max() - raw.min() > 100  # textured, not near zero / flat
+    prep = bundle["input"]["preprocessing"]
+    assert (prep["gain"], prep["offset"]) == (
+        preset.preprocessing.gain,
+        preset.preprocessing.offset,
+    )
+    x = (raw * np.float32(prep["gain"]) + np.float32(prep["offset"])).astype(np.float32)
+    with torch.no_grad():
+        expected = _net(preset, folder)(torch.from_numpy(x)).numpy()
+    assert out.shape == expected.shape == _expected_shape(preset, bundle, x)
+    np.testing.assert_allclose(out, expected, atol=1e-6, rtol=0)
+    assert not (out.min() > -1e-4 and out.max() < 1e-4)
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_onnx_matches_pytorch_at_valid_sizes_and_batches(bundles, name):
+    preset, folder, _ = bundles[name]
+    bundle = yaml.safe_load((folder / "bundle.yaml").read_text())
+    model = onnx.load(str(folder / "model.onnx"), load_external_data=False)
+    onnx.checker.check_model(model)
+    assert {o.version for o in model.opset_import if o.domain in ("", "ai.onnx")} <= {17, 18}
+    assert not [t for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+    assert len(model.graph.input) == 1 and len(model.graph.output) == 1
+    sess = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+    net = _net(preset, folder)
+    for batch, k in _grid(preset):
+        x = _inputs(preset, batch, k)
+        with torch.no_grad():
+            ref = net(torch.from_numpy(x)).numpy()
+        got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+        assert got.shape == ref.shape == _expected_shape(preset, bundle, x), (batch, k)
+        assert np.abs(got - ref).max() <= TOL, (batch, k)
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_torchscript_matches_pytorch_at_valid_sizes_and_batches(bundles, name):
+    preset, folder, _ = bundles[name]
+    scripted = torch.jit.load(str(folder / "model.torchscript.pt")).eval()
+    net = _net(preset, folder)
+    for batch, k in _grid(preset):
+        x = torch.from_numpy(_inputs(preset, batch, k))
+        with torch.no_grad():
+            ref, got = net(x), scripted(x)
+        assert got.shape == ref.shape, (batch, k)
+        assert (got - ref).abs().max().item() <= TOL, (batch, k)
+
+
+_ISOLATED_CHECK = textwrap.dedent(
+    """
+    import importlib.abc, json, os, sys
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] == "emzoo":
+                raise ImportError("emzoo must not be needed")
+    sys.meta_path.insert(0, Block())
+    sys.path.insert(0, os.getcwd())
+    import numpy as np, torch, yaml
+    import architecture
+    b = yaml.safe_load(open("bundle.yaml"))
+    arch = b["architecture"]
+    net = getattr(architecture, arch["callable"])(**arch["kwargs"])
+    net.load_state_dict(torch.load("state_dict.pt", weights_only=True))
+    net.eval()
+    p = b["input"]["preprocessing"]
+    x = np.load("test_input.npy") * np.float32(p["gain"]) + np.float32(p["offset"])
+    with torch.no_grad():
+        y = net(torch.from_numpy(x.astype(np.float32))).numpy()
+    print(json.dumps({"max_abs": float(np.abs(y - np.load("test_output.npy")).max()),
+                      "emzoo_loaded": any(m.split(".")[0] == "emzoo" for m in sys.modules)}))
+    """
+)
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_architecture_py_and_state_dict_reproduce_without_emzoo(bundles, name):
+    _, folder, _ = bundles[name]
+    tree = ast.parse((folder / "architecture.py").read_text())
+    imported = {
+        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+        if not (isinstance(node, ast.ImportFrom) and node.level)
+    }
+    assert imported <= set(sys.stdlib_module_names) | {"torch"}, imported
+    proc = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", _ISOLATED_CHECK],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["max_abs"] <= TOL and result["emzoo_loaded"] is False
+    assert not (folder / "__pycache__").exists()
