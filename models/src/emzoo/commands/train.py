@@ -39,7 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", required=True, help="run folder: checkpoints/, train_log.csv, training.json"
     )
     parser.add_argument(
-        "--batch-size", type=_positive, default=1, help="samples per step and process (default 1)"
+        "--batch-size",
+        type=_positive,
+        default=None,
+        help="samples per step and process (default: the original's, 8 for Synister, else 1)",
     )
     parser.add_argument(
         "--lr", type=float, default=None, help="learning rate (default: the original's)"
@@ -76,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
     from emzoo.registry import get_preset
     from emzoo.train import TrainConfig, train
-    from emzoo.train.tasks import task_factory
+    from emzoo.train.tasks import DEFAULT_BATCH_SIZE, task_factory
 
     preset = get_preset(args.preset)
     if not Path(args.data).exists():
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
         out=Path(args.out),
         iterations=args.iterations,
-        batch_size=args.batch_size,
+        batch_size=args.batch_size or DEFAULT_BATCH_SIZE[preset.task],
         lr=args.lr,
         seed=args.seed,
         save_every=args.save_every,

@@ -88,7 +88,8 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
         if cfg.resume:
             path = latest_checkpoint(cfg.out)
             if path is not None:
-                ckpt = load_checkpoint(path, env.device)
+                # CPU first: RNG states must stay CPU tensors; load_state_dict moves the rest
+                ckpt = load_checkpoint(path, "cpu")
                 model.load_state_dict(ckpt["model_state_dict"])
                 optimizer.load_state_dict(ckpt["optimizer_state_dict"])
                 restore_rng_states(ckpt["rng_states"])
@@ -113,6 +114,7 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
             "tensorboard": log.tensorboard,
             **task.record,
         }
+        record.update(iterations=start, history=history)
         losses: list[float] = []
         ckpt_path = None
         t0 = tick = time.perf_counter()

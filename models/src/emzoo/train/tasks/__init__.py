@@ -10,6 +10,8 @@ from emzoo.train.distributed import DistEnv, mix_seed
 from emzoo.train.task import Task
 
 TASKS = ("lsd", "synful", "synister", "micron")
+# samples per step and process when --batch-size is not given: the originals' batch sizes
+DEFAULT_BATCH_SIZE = {"lsd": 1, "synful": 1, "synister": 8, "micron": 1}
 
 
 def build_task(preset: Preset, data: str | Path, env: DistEnv, cfg: TrainConfig) -> Task:

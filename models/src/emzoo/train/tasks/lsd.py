@@ -88,7 +88,7 @@ def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size:
         c.source(LABELS, volume.neurons.astype(np.uint64), off, vs),
         c.source(MASK, mask.astype(np.uint8), off, vs),
     )
-    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[LABELS], masks=[MASK])
+    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[LABELS], masks=[MASK], device=env.device)
     pipeline += gp.SimpleAugment(transpose_only=[1, 2] if aniso else None)
     pipeline += c.intensity_augment(RAW, vs)
     pipeline += gp.GrowBoundary(LABELS, MASK, steps=1, only_xy=aniso)

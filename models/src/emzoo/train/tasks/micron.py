@@ -42,7 +42,7 @@ def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size:
         c.source(RAW, volume.raw, off, vs) + gp.Normalize(RAW),
         c.source(TRACKS, volume.microtubule_labels.astype(np.uint64), off, vs),
     )
-    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[TRACKS])
+    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[TRACKS], device=env.device)
     pipeline += gp.SimpleAugment(transpose_only=[1, 2] if c.anisotropic(vs) else None)
     pipeline += c.intensity_augment(RAW, vs)
     ctx = tuple(int(np.ceil(3 * sigma / v)) * v for v in vs)

@@ -70,7 +70,9 @@ def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size:
         },
         context=tuple(int(np.ceil(vec_r / v)) * v for v in vs),
     )
-    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[POST], masks=[VEC_MASK], vectors=[VEC])
+    pipeline += c.torch_augment(
+        RAW, vs, in_shape, labels=[POST], masks=[VEC_MASK], vectors=[VEC], device=env.device
+    )
     pipeline += c.intensity_augment(RAW, vs)
     pipeline += ArrayFn(balance, {"mask": POST}, {"w": (POST_W, np.float32)})
     pipeline += gp.IntensityScaleShift(RAW, 2, -1)

@@ -46,7 +46,7 @@ def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size:
         return locations[i] + rng.uniform(-jitter, jitter), {"classes": np.int64(k)}
 
     pipeline = c.source(RAW, volume.raw, off, vs) + gp.Normalize(RAW)
-    pipeline += c.torch_augment(RAW, vs, in_shape)
+    pipeline += c.torch_augment(RAW, vs, in_shape, device=env.device)
     pipeline += c.intensity_augment(RAW, vs)
     pipeline += gp.IntensityScaleShift(RAW, 2, -1)
     request = gp.BatchRequest()
