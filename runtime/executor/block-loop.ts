@@ -36,6 +36,29 @@ export interface BlockLoop {
   readonly what: string;
 }
 
+/** One float32 input and output of rank 2 + spatial, with the geometry's channel counts where fixed. */
+export function checkModelFitsGeometry(backend: InferenceBackend, g: ModelGeometry): void {
+  const rank = 2 + g.minInput.length;
+  const check = (what: string, infos: InferenceBackend['inputs'], channels: number) => {
+    const info = infos[0];
+    const ok =
+      infos.length === 1 &&
+      info?.dtype === 'float32' &&
+      info.shape.length === rank &&
+      (typeof info.shape[1] === 'string' || info.shape[1] === channels);
+    if (!ok) {
+      throw new ShapeMismatchError(
+        `model ${what}s of ${backend.modelPath}`,
+        `one float32 ${what} [N, ${channels}, ${g.minInput.map(() => '·').join(', ')}]`,
+        info ? info.shape.map((d) => (typeof d === 'number' ? d : -1)) : [],
+        `export the model with one ${what} (concatenate heads along channels) or fix the geometry's channel count`,
+      );
+    }
+  };
+  check('input', backend.inputs, g.inputChannels);
+  check('output', backend.outputs, g.outputChannels);
+}
+
 /**
  * The executor core: `maxInFlight` loops each take a block id from the source, read its region
  * (padded, normalised), run the model, hand the output to the sink and report the block done.
@@ -44,6 +67,7 @@ export interface BlockLoop {
 export async function runBlockLoop(l: BlockLoop): Promise<number> {
   const t0 = performance.now();
   const { backend, geometry: g, plan, source, signal } = l;
+  checkModelFitsGeometry(backend, g);
   const inputName = backend.inputs[0]?.name as string;
   const outputName = backend.outputs[0]?.name as string;
   const expected = [1, g.outputChannels, ...plan.blockOutput];

@@ -349,6 +349,18 @@ describe('executor limits and input checks', () => {
     });
   });
 
+  test('a geometry whose channel counts disagree with the model is refused before any block runs', async () => {
+    const err = await predictArray(ndarray('float32', [8, 8, 8]), {
+      backend: conv2,
+      geometry: { ...CONV2, outputChannels: 3 },
+      memoryBudgetBytes: 1e8,
+    }).catch((e: unknown) => e);
+    expect(isRuntimeError(err, 'ShapeMismatch')).toBe(true);
+    expect((err as Error).message).toMatch(
+      /model outputs of .*conv2\.onnx: expected one float32 output \[N, 3, ·, ·, ·\]/,
+    );
+  });
+
   test('an input with the wrong channel count is refused before any block runs', async () => {
     await withTempDir(async (dir) => {
       await createVolume(join(dir, 'in.zarr'), {
