@@ -45,9 +45,17 @@ def schema_errors(bundle: dict[str, Any]) -> list[str]:
     )
     errors = []
     for err in validator.iter_errors(bundle):
+        # "not valid under any of the given schemas" hides the cause: name the branch's error
+        while err.context:
+            err = _deepest(err.context)
         where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
         errors.append(f"{where}: {err.message}")
     return sorted(errors)
+
+
+def _deepest(errors) -> jsonschema.ValidationError:
+    # prefer the error deepest in the instance ('training/iterations'), not "is not of type null"
+    return max(errors, key=lambda e: (len(e.absolute_path), e.validator != "type"))
 
 
 def check_against_schema(bundle: dict[str, Any], *, what: str = "bundle.yaml") -> None:
