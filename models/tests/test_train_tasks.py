@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
+import jsonschema
 import numpy as np
 import pytest
 import torch
@@ -12,6 +13,8 @@ import torch
 from emzoo.cli import main
 from emzoo.data import write_zarr
 from emzoo.data.synth import generate_volume
+from emzoo.export.checkpoint import check_matches, load_checkpoint
+from emzoo.export.schema import load_schema
 from emzoo.registry import get_preset
 from emzoo.train import TrainConfig
 from emzoo.train.distributed import DistEnv
@@ -102,10 +105,20 @@ def test_emzoo_train_writes_checkpoint_and_csv_and_resumes(volumes, tmp_path):
     ]
     args += ["--save-every", "2", "--log-every", "1", "--device", "cpu", "--seed", "3"]
     assert main([*args, "--iterations", "2"]) == 0
-    ckpt = torch.load(out / "checkpoints" / "checkpoint_00000002.pt", weights_only=False)
+    path = out / "checkpoints" / "checkpoint_00000002.pt"
+    ckpt = torch.load(path, weights_only=True)  # no pickled code: the exporter's way
     assert ckpt["preset"] == "lsd-small-mtlsd" and ckpt["iteration"] == 2
-    net = get_preset("lsd-small-mtlsd").build()
-    net.load_state_dict(ckpt["model_state_dict"])  # loads into the preset's network
+    # the exporter's checkpoint reader accepts it for the preset's network ...
+    preset = get_preset("lsd-small-mtlsd")
+    loaded = load_checkpoint(path, preset)
+    check_matches(preset.build(), loaded, preset)
+    # ... and its training section is the bundle schema's
+    defs = load_schema()["$defs"]
+    jsonschema.Draft202012Validator({"$ref": "#/$defs/training", "$defs": defs}).validate(
+        loaded.training
+    )
+    assert loaded.training["data"]["synthetic"] is True
+    assert set(loaded.training["final_losses"]) == {"loss", "loss_lsds", "loss_affs"}
     assert main([*args, "--iterations", "3", "--resume"]) == 0
     with (out / "train_log.csv").open() as f:
         rows = list(csv.DictReader(f))
@@ -114,6 +127,9 @@ def test_emzoo_train_writes_checkpoint_and_csv_and_resumes(volumes, tmp_path):
     record = json.loads((out / "training.json").read_text())
     assert record["iterations"] == 3 and record["preset"] == "lsd-small-mtlsd"
     assert record["optimizer"]["betas"] == [0.95, 0.999]
+    resumed = torch.load(out / "checkpoints" / "checkpoint_00000003.pt", weights_only=True)
+    assert resumed["training"]["iterations"] == 3
+    assert resumed["training"]["duration_s"] > loaded.training["duration_s"]  # accumulates
 
 
 def test_emzoo_train_rejects_data_at_another_voxel_size(volumes, tmp_path, capsys):

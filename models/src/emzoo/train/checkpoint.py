@@ -21,9 +21,18 @@ def checkpoint_path(out: Path, iteration: int) -> Path:
 
 
 def rng_states() -> dict[str, Any]:
+    """Every RNG's state in types ``torch.load(weights_only=True)`` accepts (tensors, ints,
+    tuples), so the exporter can read the checkpoint without unpickling code."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
     states: dict[str, Any] = {
         "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
+        "numpy": {
+            "kind": str(kind),
+            "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached),
+        },
         "python": random.getstate(),
     }
     if torch.cuda.is_available():
@@ -32,11 +41,14 @@ def rng_states() -> dict[str, Any]:
 
 
 def restore_rng_states(states: dict[str, Any]) -> None:
-    torch.set_rng_state(states["torch"])
-    np.random.set_state(states["numpy"])
-    random.setstate(states["python"])
+    torch.set_rng_state(states["torch"].cpu())
+    n = states["numpy"]
+    keys = n["keys"].cpu().numpy().astype(np.uint32)
+    np.random.set_state((n["kind"], keys, n["pos"], n["has_gauss"], n["cached_gaussian"]))
+    version, internal, gauss = states["python"]
+    random.setstate((version, tuple(internal), gauss))
     if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
+        torch.cuda.set_rng_state_all([t.cpu() for t in states["cuda"]])
 
 
 def save_checkpoint(
@@ -46,6 +58,7 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer,
     preset: str,
     record: dict,
+    training: dict | None = None,
 ) -> Path:
     path = checkpoint_path(out, iteration)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +71,8 @@ def save_checkpoint(
             "preset": preset,
             "rng_states": rng_states(),
             "training_record": record,
+            # the bundle's training section (spec/bundle.schema.json), read by `emzoo export`
+            "training": training,
         },
         tmp,
     )
@@ -75,7 +90,7 @@ def latest_checkpoint(out: Path) -> Path | None:
 
 def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
     try:
-        ckpt = torch.load(path, map_location=device, weights_only=False)
+        ckpt = torch.load(path, map_location=device, weights_only=True)
     except Exception as err:  # any unreadable file is the same problem for the user
         raise InvalidInput(
             f"cannot read checkpoint {path}: {err}",

@@ -26,6 +26,7 @@ from emzoo.train.checkpoint import (
 )
 from emzoo.train.config import TrainConfig
 from emzoo.train.distributed import DistEnv, init_distributed, mix_seed, shutdown
+from emzoo.train.record import bundle_training
 from emzoo.train.scalar_log import ScalarLog
 from emzoo.train.task import Heads, Task, total_loss
 
@@ -84,7 +85,7 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
         log = ScalarLog(
             cfg.out, ["loss", *labels, "lr", "seconds_per_iteration"], env.is_main, cfg.resume
         )
-        start, history = 0, []
+        start, history, seconds_before = 0, [], 0.0
         if cfg.resume:
             path = latest_checkpoint(cfg.out)
             if path is not None:
@@ -94,7 +95,9 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
                 optimizer.load_state_dict(ckpt["optimizer_state_dict"])
                 restore_rng_states(ckpt["rng_states"])
                 start = int(ckpt["iteration"])
-                history = list(ckpt.get("training_record", {}).get("history", []))
+                previous = ckpt.get("training_record", {})
+                history = list(previous.get("history", []))
+                seconds_before = float(previous.get("seconds_total", 0.0))
                 log.truncate_after(start)
                 if env.is_main:
                     print(f"resuming from {path} at iteration {start}", flush=True)
@@ -152,9 +155,13 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
                     final_loss=history[-1]["loss"] if history else None,
                     seconds=seconds,
                     iterations_per_second=(step - start) / seconds if seconds > 0 else None,
+                    seconds_total=seconds_before + seconds,
                 )
                 if env.is_main:
-                    ckpt_path = save_checkpoint(cfg.out, step, model, optimizer, preset, record)
+                    training = bundle_training(record)
+                    ckpt_path = save_checkpoint(
+                        cfg.out, step, model, optimizer, preset, record, training
+                    )
                     (Path(cfg.out) / "training.json").write_text(
                         json.dumps(record, indent=2, default=str)
                     )

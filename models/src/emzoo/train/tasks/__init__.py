@@ -24,6 +24,16 @@ def build_task(preset: Preset, data: str | Path, env: DistEnv, cfg: TrainConfig)
     module = importlib.import_module(f"emzoo.train.tasks.{preset.task}")
     task = module.build(preset, volume, env, mix_seed(cfg.seed, 0x5EED), cfg.batch_size)
     task.record.setdefault("data", str(data))
+    task.record.setdefault("task_kind", preset.task)
+    synthetic = volume.attrs.get("generator") == "emzoo.data.synth"
+    task.record.setdefault("synthetic", synthetic)
+    if synthetic:
+        a = volume.attrs
+        task.record.setdefault(
+            "data_description",
+            f"synthetic {a.get('mode')} EM volume from `emzoo synth` (seed {a.get('seed')}, "
+            f"shape {tuple(volume.shape)}, generator version {a.get('generator_version')})",
+        )
     task.record.setdefault("data_shape", list(volume.shape))
     task.record.setdefault("voxel_size_nm", list(volume.voxel_size))
     return task
