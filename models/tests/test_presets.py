@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -54,6 +56,12 @@ def test_preset_facts_are_consistent_with_the_network(preset):
     shape = preset.train_input_shape
     out = net(torch.empty(1, preset.in_channels, *shape, device="meta"))
     assert out.shape[1] == len(preset.output_channel_names)
+    # the recorded kwargs are JSON and rebuild the same structure (bundle architecture kwargs)
+    with torch.device("meta"):
+        twin = type(net)(**json.loads(json.dumps(net.init_kwargs)))
+    assert {k: v.shape for k, v in twin.state_dict().items()} == {
+        k: v.shape for k, v in net.state_dict().items()
+    }
     assert len(set(preset.output_channel_names)) == len(preset.output_channel_names)
     assert all(n.isidentifier() for n in preset.output_channel_names)
     assert len(preset.input_channel_names) == preset.in_channels
