@@ -51,6 +51,7 @@ export {
   RDF_NAMES,
   zipSource,
 } from './file-source.js';
+export { type ImageDims, imageDims } from './image-dims.js';
 export {
   type Author,
   BIOIMAGEIO_SPEC_VERSION,

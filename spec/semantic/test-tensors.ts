@@ -16,6 +16,7 @@ import {
 } from '../axes.js';
 import { type Issue, isSpecError, issue, pointer } from '../errors.js';
 import { normalizeName } from '../file-source.js';
+import { imageDims } from '../image-dims.js';
 import type { ModelDescr } from '../model.js';
 import { type NpyHeader, npyStats, parseNpyHeader } from '../npy.js';
 import { type AnyTensor, inputId, outputId, tensorDtype } from '../tensors.js';
@@ -43,6 +44,16 @@ interface Loaded {
   max: number | undefined;
   /** axis id → actual size, or undefined when the test tensor is missing or has the wrong rank. */
   sizes: Map<string, number> | undefined;
+}
+
+/** Axes a sample image may drop (size can be 1), as bioimageio.spec counts them. */
+function maySqueeze(a: AnyAxis): boolean {
+  if (a.type === 'batch') return true;
+  const size = axisSize(a);
+  if (typeof size === 'number') return size === 1;
+  if (isParameterizedSize(size)) return size.min === 1;
+  if (isSizeReference(size)) return (size.offset ?? 0) < 2;
+  return (size?.min ?? 1) === 1;
 }
 
 export function checkTestTensors(d: ModelDescr, contents: ReadonlyMap<string, Uint8Array>): Issue[] {
@@ -188,6 +199,41 @@ export function checkTestTensors(d: ModelDescr, contents: ReadonlyMap<string, Ui
           );
       }
     });
+  }
+
+  // Sample tensors: after squeeze(), the rank must lie between the axes that cannot be singleton and all axes.
+  for (const l of loaded) {
+    const src = l.tensor.sample_tensor?.source;
+    if (src === undefined || isUrl(src)) continue;
+    const bytes = contents.get(normalizeName(src));
+    if (bytes === undefined) continue;
+    const p = pointer(l.kind, l.index, 'sample_tensor');
+    const read = imageDims(src, bytes);
+    if (read === undefined) continue;
+    if ('problem' in read) {
+      out.push(
+        issue(
+          'test-tensor',
+          p,
+          `sample tensor '${src}': ${read.problem}`,
+          'Write the sample as a TIFF (ImageJ) or PNG that imageio can read.',
+        ),
+      );
+      continue;
+    }
+    const ndim = read.dims.filter((d) => d !== 1).length;
+    const max = l.tensor.axes.length;
+    const min = Math.max(0, max - l.tensor.axes.filter(maySqueeze).length);
+    if (ndim < min || ndim > max) {
+      out.push(
+        issue(
+          'test-tensor',
+          p,
+          `sample tensor '${src}' has ${ndim} non-singleton dimensions (${read.dims.join('×')}), '${l.id}' needs ${min} to ${max}`,
+          'Save the sample with one image dimension per axis (singleton axes may be dropped).',
+        ),
+      );
+    }
   }
 
   // config.bioimageio.reproducibility_tolerance: absolute_tolerance must be ≤ 1% of the test output max.

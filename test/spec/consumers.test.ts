@@ -164,6 +164,7 @@ describe('checkDeepImageJ', () => {
       'input without test or sample tensor',
       (d) => {
         delete d.inputs[0].test_tensor;
+        delete d.inputs[0].sample_tensor;
       },
       '/inputs/0',
     ],

@@ -25,6 +25,7 @@ test('spec/index.ts runtime exports', () => {
       'checkWriteProfile',
       'defaultOpset',
       'findRdfName',
+      'imageDims',
       'folderSource',
       'formatReportText',
       'inputId',

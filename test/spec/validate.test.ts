@@ -13,6 +13,7 @@ import {
   validatePackage,
   zipSource,
 } from '../../spec/index.js';
+import { writeTiff } from './helpers/image-write.js';
 import {
   BASE_VARIANT,
   buildFixture,
@@ -185,6 +186,18 @@ describe('validatePackage', () => {
         fx.rdf.outputs[0].data = { type: 'uint8' };
       },
       '/outputs/0/test_tensor',
+      'test-tensor',
+    ],
+    [
+      'sample tensor rank too low',
+      (fx) => fx.files.set('sample_input.tif', writeTiff(1, 24, 16, seededValues(384, 4))),
+      '/inputs/0/sample_tensor',
+      'test-tensor',
+    ],
+    [
+      'sample tensor unreadable',
+      (fx) => fx.files.set('sample_output.tif', new TextEncoder().encode('II*?')),
+      '/outputs/0/sample_tensor',
       'test-tensor',
     ],
     [

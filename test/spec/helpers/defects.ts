@@ -3,6 +3,7 @@
  * and semantic ones (bioimageio.spec's Python validators and IO checks reject them).
  */
 
+import { writeTiff } from './image-write.js';
 import { AUTO, type Fixture, type Json } from './model-fixture.js';
 import { seededValues, writeNpy } from './npy-write.js';
 
@@ -282,6 +283,17 @@ export const DEFECTS: readonly Defect[] = [
     level: 'semantic',
     apply: (fx) => retensor(fx, 'test_output.npy', shapeOf(fx, 'out'), 'float32', 5e-5),
   },
+  {
+    name: 'sample input is one 2D page for a 3D tensor',
+    level: 'semantic',
+    apply: (fx) => fx.files.set('sample_input.tif', writeTiff(1, 24, 16, seededValues(384, 2))),
+  },
+  {
+    name: 'sample input unreadable',
+    level: 'semantic',
+    apply: (fx) => fx.files.set('sample_input.tif', new TextEncoder().encode('not a tiff')),
+  },
+  { name: 'sample input missing', level: 'semantic', apply: (fx) => fx.files.delete('sample_input.tif') },
   {
     name: 'test input not an npy file',
     level: 'semantic',

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
+import { writePng, writeTiff } from './image-write.js';
 import { seededValues, type WritableDtype, writeNpy } from './npy-write.js';
 import { onnxModelBytes } from './onnx-bytes.js';
 
@@ -33,6 +34,8 @@ export interface Variant {
   unit: boolean;
   fair: boolean;
   inDtype: 'float32' | 'uint8';
+  /** Sample images: ImageJ TIFFs, a grey PNG input (for one channel; none otherwise), or none. */
+  sample: 'tif' | 'png' | 'none';
   seed: number;
 }
 
@@ -48,6 +51,7 @@ export const BASE_VARIANT: Variant = {
   unit: true,
   fair: true,
   inDtype: 'float32',
+  sample: 'tif',
   seed: 1,
 };
 
@@ -93,6 +97,31 @@ export function buildFixture(v: Variant): Fixture {
       : seededValues(n(inShape), v.seed, -3, 3);
   files.set('test_input.npy', writeNpy(inValues, inShape, v.inDtype as WritableDtype));
   files.set('test_output.npy', writeNpy(seededValues(n(outShape), v.seed + 7, 0, 1), outShape, 'float32'));
+
+  // Sample images as ImageJ hyperstacks (channel fastest, then z), or a grey PNG for 2D one-channel inputs.
+  const sampleTiff = (channels: number) => {
+    const z = v.dims === 3 ? (actual.z as number) : 1;
+    const pages = channels * z;
+    return writeTiff(
+      pages,
+      actual.y as number,
+      actual.x as number,
+      seededValues(pages * n(spatial.slice(-2)), v.seed + 3, 0, 1),
+      {
+        imagej: { ...(channels > 1 ? { channels } : {}), ...(z > 1 ? { slices: z } : {}) },
+      },
+    );
+  };
+  const samples: Json = { in: undefined, out: undefined };
+  if (v.sample === 'tif') {
+    files.set('sample_input.tif', sampleTiff(v.inChannels));
+    files.set('sample_output.tif', sampleTiff(v.outChannels));
+    samples.in = { source: 'sample_input.tif', sha256: AUTO };
+    samples.out = { source: 'sample_output.tif', sha256: AUTO };
+  } else if (v.sample === 'png' && v.inChannels === 1) {
+    files.set('sample_input.png', writePng(actual.y as number, actual.x as number, 1));
+    samples.in = { source: 'sample_input.png', sha256: AUTO };
+  }
 
   const pre: Json[] = [];
   if (v.pre === 'zero_mean_unit_variance')
@@ -148,6 +177,7 @@ export function buildFixture(v: Variant): Fixture {
         axes: inAxes,
         data: { type: v.inDtype },
         test_tensor: { source: 'test_input.npy', sha256: AUTO },
+        ...(samples.in ? { sample_tensor: samples.in } : {}),
         ...(pre.length ? { preprocessing: pre } : {}),
       },
     ],
@@ -157,6 +187,7 @@ export function buildFixture(v: Variant): Fixture {
         axes: outAxes,
         data: { type: 'float32', range: [0, 1] },
         test_tensor: { source: 'test_output.npy', sha256: AUTO },
+        ...(samples.out ? { sample_tensor: samples.out } : {}),
         ...(post.length ? { postprocessing: post } : {}),
       },
     ],
