@@ -192,6 +192,12 @@ function reduceErrors(errors: readonly ErrorObject[]): ErrorObject[] {
   });
 }
 
+/** The values of the spec's discriminated unions, for hints (axes by `type`, processing by `id`). */
+const DISCRIMINATOR_VALUES: Readonly<Record<string, string>> = {
+  type: 'batch, channel, index, time, space',
+  id: 'binarize, clip, ensure_dtype, fixed_zero_mean_unit_variance, scale_linear, scale_range, sigmoid, softmax, zero_mean_unit_variance (postprocessing also scale_mean_variance)',
+};
+
 function toIssue(e: ErrorObject): Issue {
   const p = e.params as Record<string, unknown>;
   let path = e.instancePath;
@@ -218,12 +224,16 @@ function toIssue(e: ErrorObject): Issue {
           : `Use one of: ${allowed.map(String).join(', ')}.`;
       break;
     }
-    case 'discriminator':
-      hint =
-        p.error === 'mapping'
-          ? `'${String(p.tag)}' must be one of the known values of this union.`
-          : `Give '${String(p.tag)}' as a string.`;
+    case 'discriminator': {
+      const known = DISCRIMINATOR_VALUES[String(p.tag)];
+      if (p.error === 'mapping') {
+        message = `${e.instancePath}: unknown ${String(p.tag)} ${JSON.stringify(p.tagValue)}`;
+        hint = known
+          ? `Use one of: ${known}.`
+          : `'${String(p.tag)}' must be one of the known values of this union.`;
+      } else hint = `Give '${String(p.tag)}' as a string${known ? ` (${known})` : ''}.`;
       break;
+    }
     case 'minLength':
     case 'maxLength':
     case 'minItems':
