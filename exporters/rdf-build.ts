@@ -169,7 +169,8 @@ export function buildRdf({ bundle: b, hashes, reproduction: r, profiles }: RdfIn
     },
   };
   const offsets = semantics.affinity_offsets;
-  if (Array.isArray(offsets)) config.mws = { offsets };
+  // torch-em's mutex-watershed convention: one offset per output channel, so only for affinity-only outputs
+  if (Array.isArray(offsets) && offsets.length === b.output.channel_names.length) config.mws = { offsets };
   if (fiji) config.deepimagej = { allow_tiling: b.output.kind === 'dense', pyramidal_model: false };
 
   return {

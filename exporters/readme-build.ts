@@ -1,5 +1,6 @@
 /** README.md (the RDF's documentation): what the model predicts and how to use it in ilastik and Fiji. */
 import type { Bundle } from './bundle-read.js';
+import { channelMeaning } from './channel-meaning.js';
 import type { Profile } from './profiles.js';
 import type { Reproduction } from './reproduce.js';
 
@@ -27,13 +28,9 @@ const fmt = (v: number): string =>
 export function buildReadme(b: Bundle, r: Reproduction, profiles: readonly Profile[]): string {
   const [vz, vy, vx] = b.input.voxel_size_nm;
   const dense = b.output.kind === 'dense';
-  const offsets = Array.isArray(b.output.semantics.affinity_offsets)
-    ? (b.output.semantics.affinity_offsets as unknown[])
-    : [];
-  const channelRows = b.output.channel_names.map((n, i) => {
-    const off = offsets[i];
-    return `| ${i} | \`${n}\` | ${Array.isArray(off) ? `affinity to the voxel at offset (z, y, x) = (${off.join(', ')})` : dense ? 'see name' : 'probability of this class'} |`;
-  });
+  const channelRows = b.output.channel_names.map(
+    (n, i) => `| ${i} | \`${n}\` | ${channelMeaning(n, i, b.output.semantics, b.output.kind)} |`,
+  );
   const sizes = ['z', 'y', 'x']
     .map((a, i) =>
       b.input.valid_size.step[i] === 0
@@ -119,7 +116,8 @@ export function buildReadme(b: Bundle, r: Reproduction, profiles: readonly Profi
     '## Citations',
     '',
     ...b.citations.map(
-      (c) => `- ${c.text}. ${c.doi !== undefined ? `https://doi.org/${c.doi}` : (c.url ?? '')}`,
+      (c) =>
+        `- ${c.text.replace(/\.$/, '')}. ${c.doi !== undefined ? `https://doi.org/${c.doi}` : (c.url ?? '')}`,
     ),
     '',
     `License: ${b.license}.`,

@@ -186,8 +186,11 @@ describe('package: rdf.yaml fields come from bundle.yaml', () => {
     expect(rdf.config.emzoo.round_trip_errors.onnx_vs_pytorch).toEqual(bundle.roundtrip.onnx);
     const tol = rdf.config.bioimageio.reproducibility_tolerance[0];
     expect(tol.absolute_tolerance).toBeGreaterThan(0);
-    if (bundle.output.semantics.affinity_offsets)
-      expect(rdf.config.mws.offsets).toEqual(bundle.output.semantics.affinity_offsets);
+    const offsets = bundle.output.semantics.affinity_offsets;
+    // mws offsets describe every channel, so they appear only for affinity-only outputs
+    if (offsets && offsets.length === bundle.output.channel_names.length)
+      expect(rdf.config.mws.offsets).toEqual(offsets);
+    else expect(rdf.config.mws).toBeUndefined();
   });
 
   it('writes a README a user can follow', () => {
@@ -198,6 +201,12 @@ describe('package: rdf.yaml fields come from bundle.yaml', () => {
     expect(readme).toContain('LabKit');
     expect(readme).toContain(`${bundle.input.voxel_size_nm.join(' × ')} nm`);
     for (const c of bundle.output.channel_names) expect(readme).toContain(`\`${c}\``);
+    // each affinity channel's row names its own offset
+    const affs: string[] = bundle.output.semantics.heads?.affs ?? [];
+    affs.forEach((name, i) => {
+      const row = readme.split('\n').find((l) => l.includes(`\`${name}\``)) as string;
+      expect(row).toContain(`(${bundle.output.semantics.affinity_offsets[i].join(', ')})`);
+    });
     for (const c of bundle.citations) expect(readme).toContain(c.doi);
   });
 });
