@@ -7,6 +7,8 @@ import { isExportError } from '../exporters/index.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { packageCommand } from './commands/package.js';
+import { predictCommand } from './commands/predict.js';
+import { serveCommand } from './commands/serve.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, EXIT_CODE, exitTable, FOREIGN_EXIT_CODE } from './exit-codes.js';
@@ -33,7 +35,15 @@ export function buildProgram(io: Io): Command {
     .addHelpText('after', EXAMPLES)
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
-  for (const make of [listCommand, packageCommand, validateCommand, testCommand, inspectCommand]) {
+  for (const make of [
+    listCommand,
+    packageCommand,
+    validateCommand,
+    testCommand,
+    inspectCommand,
+    predictCommand,
+    serveCommand,
+  ]) {
     const cmd = make(io);
     cmd.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
     program.addCommand(cmd);

@@ -1,0 +1,112 @@
+/**
+ * `--model ID|zip|bundle-dir` → the facts predict needs: a bundle folder (bundle.yaml), a model id
+ * under the weights folder, or a bioimage.io zip made by `bioimage-export package` (its rdf.yaml
+ * carries the emzoo facts under config.emzoo; model.onnx is unpacked once to a cache folder).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as yaml from 'js-yaml';
+import { ExportError, readBundle, readZip } from '../../exporters/index.js';
+import type { ServedModel } from '../../server/model-facts.js';
+import { resolveBundle } from '../bundles.js';
+
+export interface ModelSource {
+  readonly id: string;
+  readonly model: ServedModel;
+}
+
+type Axis = { type?: string; size?: { min?: number; step?: number } };
+type Rdf = {
+  inputs?: {
+    id?: string;
+    axes?: Axis[];
+    preprocessing?: { id?: string; kwargs?: { gain?: number; offset?: number } }[];
+  }[];
+  outputs?: { id?: string }[];
+  config?: {
+    emzoo?: {
+      bundle_id?: string;
+      voxel_size_nm?: Record<string, number>;
+      output_kind?: 'dense' | 'classes';
+      channel_names?: string[];
+      halo?: Record<string, number>;
+    };
+  };
+};
+
+const zyx = (o: Record<string, number> | undefined) =>
+  o && ['z', 'y', 'x'].every((k) => typeof o[k] === 'number')
+    ? ([o.z, o.y, o.x] as [number, number, number])
+    : undefined;
+
+function fromZip(path: string): ModelSource {
+  const zip = readZip(path);
+  const rdf = yaml.load(new TextDecoder().decode(zip.get('rdf.yaml'))) as Rdf;
+  const inp = rdf.inputs?.[0];
+  const em = rdf.config?.emzoo;
+  const space = (inp?.axes ?? []).filter((a) => a.type === 'space');
+  const pre = inp?.preprocessing?.find((p) => p.id === 'scale_linear')?.kwargs;
+  const voxel = zyx(em?.voxel_size_nm);
+  if (
+    !inp?.id ||
+    !rdf.outputs?.[0]?.id ||
+    !em?.output_kind ||
+    !em.channel_names ||
+    !voxel ||
+    space.length !== 3
+  ) {
+    throw new ExportError(
+      'ZipInvalid',
+      `${path}: rdf.yaml lacks the emzoo facts predict needs (config.emzoo, inputs/outputs)`,
+      {
+        hint: 'pass a zip made by `bioimage-export package`, or the bundle folder',
+      },
+    );
+  }
+  const hash = createHash('sha256').update(zip.bytes).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `emzoo-model-${hash}`);
+  if (!existsSync(join(dir, 'model.onnx'))) {
+    const work = `${dir}.${process.pid}.tmp`;
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'model.onnx'), zip.get('model.onnx'));
+    try {
+      renameSync(work, dir);
+    } catch {
+      // another process unpacked it first
+    }
+  }
+  const channelAxis = (inp.axes ?? []).find((a) => a.type === 'channel') as
+    | { channel_names?: string[] }
+    | undefined;
+  return {
+    id: em.bundle_id ?? path,
+    model: {
+      dir,
+      input: {
+        name: inp.id,
+        channel_names: channelAxis?.channel_names ?? ['raw'],
+        voxel_size_nm: voxel,
+        valid_size: {
+          min: space.map((a) => a.size?.min ?? 1) as unknown as [number, number, number],
+          step: space.map((a) => a.size?.step ?? 0) as unknown as [number, number, number],
+        },
+        preprocessing: { kind: 'scale_linear', gain: pre?.gain ?? 1, offset: pre?.offset ?? 0 },
+      },
+      output: {
+        name: rdf.outputs[0].id,
+        kind: em.output_kind,
+        channel_names: em.channel_names,
+        halo: zyx(em.halo),
+      },
+      weights: { onnx: { file: 'model.onnx' } },
+    },
+  };
+}
+
+export function loadModelSource(arg: string, weights: string): ModelSource {
+  if (arg.endsWith('.zip') && existsSync(arg)) return fromZip(arg);
+  const b = readBundle(resolveBundle(arg, weights));
+  return { id: b.id, model: b };
+}

@@ -1,0 +1,173 @@
+/**
+ * One typed server configuration from defaults < config file (JSON or YAML) < environment
+ * (EMZOO_SERVE_*) < flags, validated once at start; every problem is named with how to fix it.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import * as yaml from 'js-yaml';
+import { ServeError } from './errors.js';
+
+export interface ServerConfig {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Folder of bundles (weights/<id>/bundle.yaml). */
+  readonly modelsDir: string;
+  /** Every zarr path of a job is confined to this folder. */
+  readonly dataRoot: string;
+  /** Job records (one JSON per job). */
+  readonly jobsDir: string;
+  /** Built consumer zips (GET /models/{id}/download). */
+  readonly cacheDir: string;
+  /** Bearer token required on /jobs routes; undefined = none (allowed on loopback hosts only). */
+  readonly token: string | undefined;
+  readonly maxBodyBytes: number;
+  /** Inference requests computing at once; more wait in the queue. */
+  readonly maxConcurrent: number;
+  /** Requests allowed to wait; beyond that → 429. */
+  readonly maxQueue: number;
+  readonly requestTimeoutMs: number;
+  /** onnxruntime worker threads per model. */
+  readonly workers: number;
+  /** Bytes of blocks in flight per request or job. */
+  readonly memoryBudgetBytes: number;
+  /** Volume jobs running at once (more stay queued). */
+  readonly maxJobs: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export const CONFIG_KEYS = [
+  'host',
+  'port',
+  'modelsDir',
+  'dataRoot',
+  'jobsDir',
+  'cacheDir',
+  'token',
+  'maxBodyBytes',
+  'maxConcurrent',
+  'maxQueue',
+  'requestTimeoutMs',
+  'workers',
+  'memoryBudgetBytes',
+  'maxJobs',
+  'logLevel',
+] as const satisfies readonly (keyof ServerConfig)[];
+
+type Key = (typeof CONFIG_KEYS)[number];
+export type ConfigInput = Partial<Record<Key, unknown>>;
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+export function defaultConfig(cwd = process.cwd()): ServerConfig {
+  return {
+    host: '127.0.0.1',
+    port: 8000,
+    modelsDir: resolve(cwd, 'weights'),
+    dataRoot: resolve(cwd),
+    jobsDir: resolve(cwd, '.emzoo/jobs'),
+    cacheDir: resolve(cwd, '.emzoo/zips'),
+    token: undefined,
+    maxBodyBytes: 256 * 2 ** 20,
+    maxConcurrent: 2,
+    maxQueue: 8,
+    requestTimeoutMs: 120_000,
+    workers: 1,
+    memoryBudgetBytes: 2 ** 30,
+    maxJobs: 1,
+    logLevel: 'info',
+  };
+}
+
+/** EMZOO_SERVE_MAX_BODY_BYTES → maxBodyBytes, ... */
+export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
+  const out: ConfigInput = {};
+  for (const key of CONFIG_KEYS) {
+    const name = `EMZOO_SERVE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    if (env[name] !== undefined && env[name] !== '') out[key] = env[name];
+  }
+  return out;
+}
+
+export function configFromFile(path: string): ConfigInput {
+  let raw: unknown;
+  try {
+    const text = readFileSync(path, 'utf8');
+    raw = path.endsWith('.json') ? JSON.parse(text) : yaml.load(text, { schema: yaml.CORE_SCHEMA });
+  } catch (err) {
+    throw new ServeError('ConfigInvalid', `cannot read config file ${path}: ${(err as Error).message}`, {
+      hint: 'pass a JSON or YAML file with keys such as port, host, modelsDir, dataRoot, token',
+    });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ServeError('ConfigInvalid', `config file ${path} is not a mapping`, {
+      hint: `use keys: ${CONFIG_KEYS.join(', ')}`,
+    });
+  }
+  const unknown = Object.keys(raw).filter((k) => !(CONFIG_KEYS as readonly string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new ServeError('ConfigInvalid', `config file ${path}: unknown key(s) ${unknown.join(', ')}`, {
+      hint: `use keys: ${CONFIG_KEYS.join(', ')}`,
+    });
+  }
+  return raw as ConfigInput;
+}
+
+const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost';
+
+/** Merges layers (later wins) over the defaults and validates; throws ConfigInvalid listing every problem. */
+export function resolveConfig(layers: readonly ConfigInput[], cwd = process.cwd()): ServerConfig {
+  const merged: Record<string, unknown> = { ...defaultConfig(cwd) };
+  for (const layer of layers) for (const [k, v] of Object.entries(layer)) if (v !== undefined) merged[k] = v;
+  const problems: string[] = [];
+  const int = (key: Key, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const v = merged[key];
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${key} must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+      return min;
+    }
+    return n;
+  };
+  const str = (key: Key): string => {
+    const v = merged[key];
+    if (typeof v !== 'string' || v === '') {
+      problems.push(`${key} must be a non-empty string, got ${JSON.stringify(v)}`);
+      return '';
+    }
+    return v;
+  };
+  const host = str('host');
+  const token = merged.token === undefined ? undefined : str('token');
+  if (token !== undefined && token.length < 8)
+    problems.push('token must be at least 8 characters (use a random string)');
+  const logLevel = merged.logLevel;
+  if (!LOG_LEVELS.includes(logLevel as ServerConfig['logLevel']))
+    problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const config: ServerConfig = {
+    host,
+    port: int('port', 0, 65535),
+    modelsDir: resolve(cwd, str('modelsDir')),
+    dataRoot: resolve(cwd, str('dataRoot')),
+    jobsDir: resolve(cwd, str('jobsDir')),
+    cacheDir: resolve(cwd, str('cacheDir')),
+    token,
+    maxBodyBytes: int('maxBodyBytes', 1024),
+    maxConcurrent: int('maxConcurrent', 1, 1024),
+    maxQueue: int('maxQueue', 0, 100_000),
+    requestTimeoutMs: int('requestTimeoutMs', 100),
+    workers: int('workers', 1, 256),
+    memoryBudgetBytes: int('memoryBudgetBytes', 2 ** 20),
+    maxJobs: int('maxJobs', 1, 64),
+    logLevel: logLevel as ServerConfig['logLevel'],
+  };
+  if (problems.length === 0 && token === undefined && !isLoopback(host)) {
+    problems.push(`host ${host} is not loopback but no token is set: anyone could start jobs`);
+  }
+  if (problems.length > 0) {
+    throw new ServeError('ConfigInvalid', `invalid server configuration: ${problems.join('; ')}`, {
+      hint: 'fix the flag, EMZOO_SERVE_* variable or config file key named above (set --token when binding a public host)',
+    });
+  }
+  return config;
+}

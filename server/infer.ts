@@ -1,0 +1,133 @@
+/**
+ * One inference on an in-memory tensor of any size: the bundle's preprocessing applied
+ * server-side, dense models tiled with runtime's predictArray (same blocks and padding as volume
+ * jobs), class models run whole. Output modes for dense models:
+ *   valid              output = input − 2·halo per axis, as the model itself defines it (default)
+ *   zero|reflect|edge  output the input's size; the border context is padded that way
+ */
+import { type NdArray, ndarray, predictArray, stridesOf } from '../runtime/index.js';
+import type { CatalogEntry } from './catalog.js';
+import { ServeError } from './errors.js';
+import { geometryOf, preprocessingOf, validSizesText } from './model-facts.js';
+
+export const OUTPUT_MODES = ['valid', 'zero', 'reflect', 'edge'] as const;
+export type OutputMode = (typeof OUTPUT_MODES)[number];
+
+export function parseOutputMode(v: unknown, where: string): OutputMode {
+  if (v === undefined) return 'valid';
+  if (typeof v === 'string' && (OUTPUT_MODES as readonly string[]).includes(v)) return v as OutputMode;
+  throw new ServeError('InvalidArgument', `${where} ${JSON.stringify(v)} is not an output mode`, {
+    hint: `use one of ${OUTPUT_MODES.join(', ')} (valid: output shrinks by the halo; the others keep the input size)`,
+  });
+}
+
+export interface InferOptions {
+  readonly mode: OutputMode;
+  /** Apply the bundle's preprocessing (raw intensities in); false: the tensor is already in network space. */
+  readonly preprocess: boolean;
+  readonly memoryBudgetBytes: number;
+  readonly signal?: AbortSignal;
+  readonly onBlock?: () => void;
+}
+
+const invalid = (message: string, hint: string) => new ServeError('InvalidTensor', message, { hint });
+
+/** Crops [C, ...s] to [C, ...s − 2·halo] (the valid part). */
+function cropHalo(a: NdArray<'float32'>, halo: readonly number[]): NdArray<'float32'> {
+  const [c, ...s] = a.shape as number[];
+  const out = ndarray('float32', [c as number, ...s.map((n, i) => n - 2 * (halo[i] as number))]);
+  const src = stridesOf(a.shape);
+  const dst = stridesOf(out.shape);
+  const [oz, oy, ox] = out.shape.slice(1) as [number, number, number];
+  const [hz, hy, hx] = halo as [number, number, number];
+  for (let ch = 0; ch < (c as number); ch++)
+    for (let z = 0; z < oz; z++)
+      for (let y = 0; y < oy; y++) {
+        const from =
+          ch * (src[0] as number) + (z + hz) * (src[1] as number) + (y + hy) * (src[2] as number) + hx;
+        out.data.set(
+          a.data.subarray(from, from + ox),
+          ch * (dst[0] as number) + z * (dst[1] as number) + y * (dst[2] as number),
+        );
+      }
+  return out;
+}
+
+/** Runs `entry`'s model on a batch [b, c, z, y, x]; returns [b, C, ...] (dense) or [b, C] (classes). */
+export async function inferBatch(
+  entry: CatalogEntry,
+  backend: import('../runtime/index.js').InferenceBackend,
+  x: NdArray,
+  o: InferOptions,
+): Promise<NdArray<'float32'>> {
+  const b = entry.bundle;
+  const g = geometryOf(b);
+  const shapeHint = `send [batch, ${g.inputChannels}, z, y, x] with z, y, x = ${validSizesText(b)}`;
+  if (x.shape.length !== 5 || x.shape[1] !== g.inputChannels) {
+    throw invalid(
+      `input shape [${x.shape}] is not [batch, ${g.inputChannels}, z, y, x] for model '${entry.id}'`,
+      shapeHint,
+    );
+  }
+  const [batch, , ...spatial] = x.shape as number[];
+  if ((batch as number) < 1 || (batch as number) > 64)
+    throw invalid(`batch ${batch} is outside 1..64`, 'split the request into batches of at most 64');
+  const norm = o.preprocess ? preprocessingOf(b) : { gain: 1, offset: 0 };
+  const itemSize = spatial.reduce((a, v) => a * v, g.inputChannels);
+
+  if (b.output.kind === 'classes') {
+    const ok = spatial.every((s, i) => {
+      const rest = s - (g.minInput[i] as number);
+      const step = b.input.valid_size.step[i] as number;
+      return rest >= 0 && (step === 0 ? rest === 0 : rest % step === 0);
+    });
+    if (!ok) {
+      throw invalid(
+        `spatial size [${spatial}] is not valid for class model '${entry.id}' (it is not tiled)`,
+        shapeHint,
+      );
+    }
+    const feed = new Float32Array(x.data.length);
+    const src = x.data as ArrayLike<number>;
+    for (let i = 0; i < feed.length; i++) feed[i] = (src[i] as number) * norm.gain + norm.offset;
+    const out = await backend.run(
+      { [b.input.name]: { dtype: 'float32', shape: x.shape, data: feed } },
+      { signal: o.signal, transfer: true },
+    );
+    o.onBlock?.();
+    return out[b.output.name] as NdArray<'float32'>;
+  }
+
+  const halo = g.halo;
+  const tooSmall = spatial.some((s, i) => (o.mode === 'valid' ? s < (g.minInput[i] as number) : s < 1));
+  if (tooSmall) {
+    throw invalid(
+      `spatial size [${spatial}] is below the model's minimum input [${g.minInput}] (halo [${halo}])`,
+      `${shapeHint}; any larger size is tiled server-side`,
+    );
+  }
+  const parts: NdArray<'float32'>[] = [];
+  for (let k = 0; k < (batch as number); k++) {
+    const item: NdArray = {
+      dtype: x.dtype,
+      shape: [g.inputChannels, ...spatial],
+      data: x.data.subarray(k * itemSize, (k + 1) * itemSize) as NdArray['data'],
+    };
+    const full = await predictArray(item, {
+      backend,
+      geometry: g,
+      memoryBudgetBytes: o.memoryBudgetBytes,
+      padding: o.mode === 'valid' ? 'zero' : o.mode,
+      normalization: { kind: 'scale_linear', ...norm },
+      signal: o.signal,
+      onProgress: () => o.onBlock?.(),
+    });
+    parts.push(o.mode === 'valid' ? cropHalo(full, halo) : full);
+  }
+  const first = parts[0] as NdArray<'float32'>;
+  const out = ndarray('float32', [batch as number, ...first.shape]);
+  parts.forEach((p, k) => {
+    out.data.set(p.data, k * p.data.length);
+  });
+  return out;
+}

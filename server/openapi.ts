@@ -1,0 +1,459 @@
+/** The OpenAPI 3.1 description of every route (served at /openapi.json; tests validate responses against it). */
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const err = (description: string) => ({ description, ...json(ref('Error')) });
+const ok = (description: string, schema: unknown) => ({ description, ...json(schema) });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const ERRORS = {
+  '400': err('bad input (malformed body, wrong shape/dtype/size, bad argument)'),
+  '404': err('unknown model or job'),
+  '413': err('body over the size limit'),
+  '429': err('too many requests in flight (see Retry-After)'),
+  '503': err('not ready, or timed out (see Retry-After)'),
+};
+const AUTH = {
+  '401': err('no bearer token'),
+  '403': err('wrong bearer token, or a path outside the data root'),
+};
+const int = { type: 'integer' };
+const nums = { type: 'array', items: { type: 'number' } };
+const ints = { type: 'array', items: int };
+const v2Tensor = {
+  type: 'object',
+  required: ['name', 'datatype', 'shape'],
+  properties: {
+    name: { type: 'string' },
+    datatype: { type: 'string' },
+    shape: ints,
+    data: { type: 'array' },
+    parameters: { type: 'object' },
+  },
+};
+
+const schemas = {
+  Error: {
+    type: 'object',
+    required: ['code', 'message', 'hint', 'error'],
+    additionalProperties: false,
+    properties: {
+      code: { type: 'string' },
+      message: { type: 'string' },
+      hint: { type: 'string' },
+      error: { type: 'string', description: 'same as message (the field KServe v2 clients read)' },
+    },
+  },
+  ModelFacts: {
+    type: 'object',
+    required: ['id', 'name', 'description', 'task', 'variant', 'trained', 'license', 'input', 'output'],
+    properties: {
+      id: { type: 'string' },
+      name: { type: 'string' },
+      description: { type: 'string' },
+      task: { type: 'string' },
+      variant: { type: 'string' },
+      trained: { type: 'boolean' },
+      license: { type: 'string' },
+      input: {
+        type: 'object',
+        required: ['name', 'channels', 'voxelSizeNm', 'validSize', 'preprocessing'],
+        properties: {
+          name: { type: 'string' },
+          channels: { type: 'array', items: { type: 'string' } },
+          voxelSizeNm: nums,
+          validSize: { type: 'object', required: ['min', 'step'], properties: { min: ints, step: ints } },
+          preprocessing: { type: 'object', required: ['kind', 'gain', 'offset'] },
+        },
+      },
+      output: {
+        type: 'object',
+        required: ['name', 'kind', 'channels', 'halo'],
+        properties: {
+          name: { type: 'string' },
+          kind: { enum: ['dense', 'classes'] },
+          channels: { type: 'array', items: { type: 'string' } },
+          halo: { oneOf: [ints, { type: 'null' }] },
+        },
+      },
+    },
+  },
+  Job: {
+    type: 'object',
+    additionalProperties: false,
+    required: [
+      'id',
+      'model',
+      'input',
+      'output',
+      'roi',
+      'block',
+      'outputDtype',
+      'state',
+      'blocksDone',
+      'blocksTotal',
+      'etaSeconds',
+      'attempts',
+      'createdAt',
+      'startedAt',
+      'finishedAt',
+      'error',
+    ],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      model: { type: 'string' },
+      input: { type: 'string' },
+      output: { type: 'string' },
+      roi: { type: ['string', 'null'] },
+      block: { oneOf: [ints, { type: 'null' }] },
+      outputDtype: { enum: ['float32', 'uint8'] },
+      state: { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] },
+      blocksDone: int,
+      blocksTotal: { type: ['integer', 'null'] },
+      etaSeconds: { type: ['number', 'null'] },
+      attempts: int,
+      createdAt: { type: 'string' },
+      startedAt: { type: ['string', 'null'] },
+      finishedAt: { type: ['string', 'null'] },
+      error: {
+        oneOf: [{ type: 'null' }, { type: 'object', required: ['code', 'message', 'hint'] }],
+      },
+    },
+  },
+  JobSubmit: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['model', 'input', 'output'],
+    properties: {
+      model: { type: 'string' },
+      input: { type: 'string', description: 'zarr path under the data root, e.g. raw.zarr/volumes/raw' },
+      output: { type: 'string', description: 'new OME-Zarr v3 path under the data root' },
+      roi: { type: 'string', description: 'z0:z1,y0:y1,x0:x1 in voxels, end exclusive' },
+      block: {
+        ...ints,
+        minItems: 3,
+        maxItems: 3,
+        description: 'block input size (a valid model input size)',
+      },
+      outputDtype: { enum: ['float32', 'uint8'] },
+    },
+  },
+  V2ModelMetadata: {
+    type: 'object',
+    required: ['name', 'versions', 'platform', 'inputs', 'outputs'],
+    properties: {
+      name: { type: 'string' },
+      versions: { type: 'array', items: { type: 'string' } },
+      platform: { type: 'string' },
+      inputs: { type: 'array', items: v2Tensor },
+      outputs: { type: 'array', items: v2Tensor },
+    },
+  },
+  V2InferRequest: {
+    type: 'object',
+    required: ['inputs'],
+    properties: {
+      id: { type: 'string' },
+      parameters: {
+        type: 'object',
+        properties: {
+          output_mode: { enum: ['valid', 'zero', 'reflect', 'edge'] },
+          preprocessing: { type: 'boolean' },
+          binary_data_output: { type: 'boolean' },
+        },
+      },
+      inputs: { type: 'array', items: v2Tensor },
+      outputs: { type: 'array', items: { type: 'object', required: ['name'] } },
+    },
+  },
+  V2InferResponse: {
+    type: 'object',
+    required: ['model_name', 'outputs'],
+    properties: {
+      model_name: { type: 'string' },
+      model_version: { type: 'string' },
+      id: { type: 'string' },
+      outputs: { type: 'array', items: v2Tensor },
+    },
+  },
+};
+
+const binaryNote =
+  'JSON, or with the binary tensor data extension: header Inference-Header-Content-Length = length of the JSON part, raw little-endian tensor bytes after it';
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+  info: {
+    title: 'emzoo inference server',
+    version: '0.1.0',
+    description:
+      'Model catalog, KServe v2 inference (binary tensor extension), .npy prediction and volume jobs for emzoo bundles.',
+  },
+  components: {
+    schemas,
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+  },
+  paths: {
+    '/health/live': {
+      get: {
+        summary: 'liveness',
+        responses: {
+          '200': ok('alive', { type: 'object', required: ['live'], properties: { live: { const: true } } }),
+        },
+      },
+    },
+    '/health/ready': {
+      get: {
+        summary: 'readiness',
+        responses: {
+          '200': ok('ready', {
+            type: 'object',
+            required: ['ready', 'models'],
+            properties: { ready: { const: true }, models: int },
+          }),
+          '503': ERRORS['503'],
+        },
+      },
+    },
+    '/v2/health/live': {
+      get: {
+        summary: 'KServe liveness',
+        responses: { '200': ok('alive', { type: 'object', required: ['live'] }) },
+      },
+    },
+    '/v2/health/ready': {
+      get: {
+        summary: 'KServe readiness',
+        responses: { '200': ok('ready', { type: 'object', required: ['ready'] }), '503': ERRORS['503'] },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        responses: {
+          '200': {
+            description: 'text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        summary: 'this document',
+        responses: { '200': ok('OpenAPI 3.1', { type: 'object', required: ['openapi', 'paths'] }) },
+      },
+    },
+    '/models': {
+      get: {
+        summary: 'the catalog',
+        responses: {
+          '200': ok('models', {
+            type: 'object',
+            required: ['models'],
+            properties: {
+              models: {
+                type: 'array',
+                items: { type: 'object', required: ['id', 'name', 'task', 'variant', 'trained'] },
+              },
+            },
+          }),
+        },
+      },
+    },
+    '/models/{id}': {
+      get: {
+        summary: 'bundle facts',
+        parameters: [idParam],
+        responses: { '200': ok('facts', ref('ModelFacts')), '404': ERRORS['404'] },
+      },
+    },
+    '/models/{id}/rdf.yaml': {
+      get: {
+        summary: 'bioimage.io rdf.yaml',
+        parameters: [idParam],
+        responses: {
+          '200': { description: 'rdf.yaml', content: { 'application/yaml': { schema: { type: 'string' } } } },
+          '404': ERRORS['404'],
+        },
+      },
+    },
+    '/models/{id}/download': {
+      get: {
+        summary: 'bioimage.io zip for ilastik / Fiji (built once, cached; ETag + If-None-Match)',
+        parameters: [
+          idParam,
+          {
+            name: 'for',
+            in: 'query',
+            schema: { type: 'string', examples: ['ilastik', 'fiji', 'ilastik,fiji'] },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'zip',
+            content: {
+              'application/zip': { schema: { type: 'string', contentMediaType: 'application/zip' } },
+            },
+          },
+          '304': { description: 'not modified' },
+          '400': ERRORS['400'],
+          '404': ERRORS['404'],
+        },
+      },
+    },
+    '/v2': {
+      get: {
+        summary: 'KServe server metadata',
+        responses: {
+          '200': ok('server', {
+            type: 'object',
+            required: ['name', 'version', 'extensions'],
+            properties: { extensions: { type: 'array', items: { type: 'string' } } },
+          }),
+        },
+      },
+    },
+    '/v2/models/{id}': {
+      get: {
+        summary: 'KServe model metadata',
+        parameters: [idParam],
+        responses: { '200': ok('metadata', ref('V2ModelMetadata')), '404': ERRORS['404'] },
+      },
+    },
+    '/v2/models/{id}/versions/{v}': {
+      get: {
+        summary: 'KServe model metadata (version 1)',
+        parameters: [idParam, { name: 'v', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': ok('metadata', ref('V2ModelMetadata')), '404': ERRORS['404'] },
+      },
+    },
+    '/v2/models/{id}/ready': {
+      get: {
+        summary: 'KServe model readiness',
+        parameters: [idParam],
+        responses: {
+          '200': ok('ready', { type: 'object', required: ['name', 'ready'] }),
+          '404': ERRORS['404'],
+          '503': ERRORS['503'],
+        },
+      },
+    },
+    '/v2/models/{id}/infer': {
+      post: {
+        summary: 'KServe v2 inference; inputs of any size are tiled server-side',
+        description: `${binaryNote}. parameters.output_mode: valid (default, output = input − 2·halo) | zero | reflect | edge (output = input size). parameters.preprocessing: true (default: raw intensities; the bundle's scale_linear is applied) | false.`,
+        parameters: [idParam],
+        requestBody: {
+          content: {
+            'application/json': { schema: ref('V2InferRequest') },
+            'application/octet-stream': {
+              schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: `${binaryNote}`,
+            content: {
+              'application/json': { schema: ref('V2InferResponse') },
+              'application/octet-stream': { schema: { type: 'string' } },
+            },
+          },
+          ...ERRORS,
+        },
+      },
+    },
+    '/predict/{id}': {
+      post: {
+        summary:
+          '.npy in (raw intensities, [z,y,x] or [c,z,y,x]) → .npy float32 out ([C,z,y,x]; [C] for class models)',
+        parameters: [
+          idParam,
+          {
+            name: 'padding',
+            in: 'query',
+            schema: { enum: ['valid', 'zero', 'reflect', 'edge'], default: 'reflect' },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/octet-stream': {
+              schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: '.npy',
+            content: { 'application/octet-stream': { schema: { type: 'string' } } },
+          },
+          ...ERRORS,
+        },
+      },
+    },
+    '/jobs': {
+      post: {
+        summary: 'submit a volume job (zarr in → OME-Zarr v3 out, under the data root)',
+        security: [{ bearer: [] }],
+        requestBody: { required: true, ...json(ref('JobSubmit')) },
+        responses: {
+          '202': ok('accepted', ref('Job')),
+          '400': ERRORS['400'],
+          ...AUTH,
+          '404': ERRORS['404'],
+          '409': err('output exists'),
+          '503': ERRORS['503'],
+        },
+      },
+      get: {
+        summary: 'all jobs',
+        security: [{ bearer: [] }],
+        responses: {
+          '200': ok('jobs', {
+            type: 'object',
+            required: ['jobs'],
+            properties: { jobs: { type: 'array', items: ref('Job') } },
+          }),
+          ...AUTH,
+        },
+      },
+    },
+    '/jobs/{id}': {
+      get: {
+        summary: 'job state, blocks done/total, ETA',
+        security: [{ bearer: [] }],
+        parameters: [idParam],
+        responses: { '200': ok('job', ref('Job')), ...AUTH, '404': ERRORS['404'] },
+      },
+      delete: {
+        summary: 'cancel a job',
+        security: [{ bearer: [] }],
+        parameters: [idParam],
+        responses: {
+          '200': ok('job', ref('Job')),
+          ...AUTH,
+          '404': ERRORS['404'],
+          '409': err('job already finished'),
+        },
+      },
+    },
+    '/jobs/{id}/events': {
+      get: {
+        summary:
+          "server-sent events: 'progress' with the job record on every change, 'end' on the final state",
+        security: [{ bearer: [] }],
+        parameters: [idParam],
+        responses: {
+          '200': {
+            description: 'text/event-stream',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...AUTH,
+          '404': ERRORS['404'],
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,95 @@
+/**
+ * KServe v2 / Open Inference Protocol (HTTP/REST) with the binary tensor data extension, so
+ * Triton's client libraries work unchanged. The served model is the bundle's: raw intensities in
+ * (its preprocessing applied server-side unless `parameters.preprocessing` is false), inputs of any
+ * size tiled; `parameters.output_mode` = valid (default) | zero | reflect | edge.
+ */
+import express, { Router } from 'express';
+import type { Ctx } from '../context.js';
+import { assertReady, guarded } from '../context.js';
+import { ServeError } from '../errors.js';
+import { inferBatch, parseOutputMode } from '../infer.js';
+import { encodeInferResponse, parseInferRequest } from '../kserve-codec.js';
+import { v2Metadata } from '../model-facts.js';
+
+const VERSION = '0.1.0';
+
+export function v2Routes(ctx: Ctx): Router {
+  const r = Router();
+  r.get('/v2', (_req, res) => {
+    res.json({ name: 'emzoo', version: VERSION, extensions: ['binary_tensor_data'] });
+  });
+  const version = (v: string | undefined) => {
+    if (v !== undefined && v !== '1') {
+      throw new ServeError('ModelNotFound', `model version '${v}' does not exist`, {
+        hint: "every model has one version, '1'",
+      });
+    }
+  };
+  const meta = (req: express.Request<{ id: string; v?: string }>, res: express.Response) => {
+    version(req.params.v);
+    res.json(v2Metadata(req.params.id, ctx.catalog.get(req.params.id).bundle));
+  };
+  r.get('/v2/models/:id', meta);
+  r.get('/v2/models/:id/versions/:v', meta);
+  const ready = (req: express.Request<{ id: string; v?: string }>, res: express.Response) => {
+    version(req.params.v);
+    ctx.catalog.get(req.params.id);
+    assertReady(ctx);
+    res.json({ name: req.params.id, ready: true });
+  };
+  r.get('/v2/models/:id/ready', ready);
+  r.get('/v2/models/:id/versions/:v/ready', ready);
+
+  const raw = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
+  const infer = async (req: express.Request<{ id: string; v?: string }>, res: express.Response) => {
+    version(req.params.v);
+    const id = req.params.id;
+    const entry = ctx.catalog.get(id);
+    const b = entry.bundle;
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const header = req.headers['inference-header-content-length'];
+    const parsed = parseInferRequest(body, Array.isArray(header) ? header[0] : header);
+    const input = parsed.inputs.find((i) => i.name === b.input.name);
+    if (!input || parsed.inputs.length !== 1) {
+      throw new ServeError('InvalidTensor', `model '${id}' takes exactly one input named '${b.input.name}'`, {
+        hint: `send inputs: [{"name": "${b.input.name}", "datatype": "FP32", "shape": [1, ${b.input.channel_names.length}, z, y, x], ...}]`,
+      });
+    }
+    for (const o of parsed.outputs) {
+      if (o.name !== b.output.name) {
+        throw new ServeError('InvalidTensor', `model '${id}' has no output '${o.name}'`, {
+          hint: `its one output is '${b.output.name}'`,
+        });
+      }
+    }
+    const mode = parseOutputMode(parsed.parameters.output_mode, 'parameters.output_mode');
+    const pre = parsed.parameters.preprocessing;
+    if (pre !== undefined && typeof pre !== 'boolean') {
+      throw new ServeError('InvalidArgument', 'parameters.preprocessing must be true or false', {
+        hint: 'false: the tensor is already normalised (network space); true (default): raw intensities',
+      });
+    }
+    const out = await guarded(ctx, req, res, id, async (signal) => {
+      const backend = await ctx.catalog.backend(id);
+      return inferBatch(entry, backend, input.tensor, {
+        mode,
+        preprocess: pre !== false,
+        memoryBudgetBytes: ctx.config.memoryBudgetBytes,
+        signal,
+        onBlock: () => ctx.metrics.blocks.inc({ model: id, source: 'request' }),
+      });
+    });
+    const binary = parsed.outputs[0]?.binary ?? parsed.binaryDefault;
+    const enc = encodeInferResponse(
+      { model_name: id, model_version: '1', ...(parsed.id === undefined ? {} : { id: parsed.id }) },
+      [{ name: b.output.name, tensor: out, binary }],
+    );
+    if (enc.headerLength !== undefined)
+      res.setHeader('Inference-Header-Content-Length', String(enc.headerLength));
+    res.type(enc.contentType).send(enc.body);
+  };
+  r.post('/v2/models/:id/infer', raw, infer);
+  r.post('/v2/models/:id/versions/:v/infer', raw, infer);
+  return r;
+}
