@@ -36,6 +36,11 @@ export {
 } from './errors.js';
 export type { Progress } from './executor/block-loop.js';
 export { type BlockSource, LocalBlockSource } from './executor/block-source.js';
+export {
+  type BlockwiseJobOptions,
+  type BlockwiseJobResult,
+  startBlockwiseJob,
+} from './executor/blockwise-job.js';
 export { DoneLog } from './executor/done-log.js';
 export { type PredictArrayOptions, predictArray } from './executor/predict-array.js';
 export { type BlockwiseOptions, type BlockwiseResult, runBlockwise } from './executor/run-blockwise.js';

@@ -40,6 +40,7 @@ test('runtime/index.ts exports exactly the documented values', () => {
       'resolveNormalization',
       'runBlockwise',
       'sizeOf',
+      'startBlockwiseJob',
       'stridesOf',
       'writeNpy',
     ].sort(),
