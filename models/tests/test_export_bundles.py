@@ -171,6 +171,10 @@ def test_onnx_matches_pytorch_at_valid_sizes_and_batches(bundles, name):
     assert {o.version for o in model.opset_import if o.domain in ("", "ai.onnx")} <= {17, 18}
     assert not [t for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
     assert len(model.graph.input) == 1 and len(model.graph.output) == 1
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param  # dynamic batch
+    for d, step in zip(dims[2:], preset.valid_step, strict=True):
+        assert bool(d.dim_param) == (step > 0)  # dynamic exactly where the size may vary
     sess = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
     net = _net(preset, folder)
     for batch, k in _grid(preset):

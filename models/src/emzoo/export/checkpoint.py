@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from emzoo.errors import InvalidInput
+from emzoo.export.schema import check_against_schema
 from emzoo.preset import Preset
 
 
@@ -57,9 +58,10 @@ def load_checkpoint(path: Path, preset: Preset) -> Checkpoint:
                 hint=f"export with --preset {named}",
             )
         training = obj.get("training")
-        if training is not None and not isinstance(training, dict):
-            raise InvalidInput(
-                f"checkpoint {path}: 'training' is a {type(training).__name__}, not a dict"
+        if training is not None:
+            # fail before the slow export steps, naming the bad key
+            check_against_schema(
+                training, what=f"checkpoint {path}: training", definition="training"
             )
         sd = obj["model_state_dict"]
     else:

@@ -38,10 +38,16 @@ def load_schema() -> dict[str, Any]:
     return schema
 
 
-def schema_errors(bundle: dict[str, Any]) -> list[str]:
-    """Every schema violation as 'path: message', sorted by path; empty when valid."""
+def schema_errors(bundle: Any, definition: str | None = None) -> list[str]:
+    """Every schema violation as 'path: message', sorted by path; empty when valid.
+
+    ``definition`` checks against one entry of the schema's $defs (e.g. "training") instead.
+    """
+    schema = load_schema()
+    if definition is not None:
+        schema = {"$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]}
     validator = jsonschema.Draft202012Validator(
-        load_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     errors = []
     for err in validator.iter_errors(bundle):
@@ -58,8 +64,10 @@ def _deepest(errors) -> jsonschema.ValidationError:
     return max(errors, key=lambda e: (len(e.absolute_path), e.validator != "type"))
 
 
-def check_against_schema(bundle: dict[str, Any], *, what: str = "bundle.yaml") -> None:
-    errors = schema_errors(bundle)
+def check_against_schema(
+    bundle: Any, *, what: str = "bundle.yaml", definition: str | None = None
+) -> None:
+    errors = schema_errors(bundle, definition)
     if errors:
         listed = "\n  ".join(errors[:20])
         more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
