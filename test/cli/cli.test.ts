@@ -22,7 +22,10 @@ async function spawnCli(...argv: string[]): Promise<{ code: number; out: string;
   try {
     // another time zone than the in-process runs: zip timestamps must not depend on it
     const env = { ...process.env, TZ: 'America/Los_Angeles' };
-    const r = await exec(process.execPath, [join(ROOT, 'bin/bioimage-export.js'), ...argv], { cwd: ROOT, env });
+    const r = await exec(process.execPath, [join(ROOT, 'bin/bioimage-export.js'), ...argv], {
+      cwd: ROOT,
+      env,
+    });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };

@@ -17,8 +17,9 @@ describe('testModelZip', () => {
       ...[0, 1, 2].flatMap((k) => [`shape:${k}:1`, `consistency:${k}:1`, `batch:${k}:2`]),
     ]);
     // sizes grow by the declared step; outputs follow the declared size reference
-    const shapes = r.checks.filter((c) => c.check === 'shape').map((c) => c.inputShape[2] as number);
-    expect(shapes[1]! - shapes[0]!).toBe(shapes[2]! - shapes[1]!);
+    const [s0, s1, s2] = r.checks.filter((c) => c.check === 'shape').map((c) => c.inputShape[2] as number);
+    expect((s1 as number) - (s0 as number)).toBe((s2 as number) - (s1 as number));
+    expect((s1 as number) > (s0 as number)).toBe(true);
     for (const c of r.checks.filter((c) => c.check === 'batch')) expect(c.outputShape[0]).toBe(2);
   });
 

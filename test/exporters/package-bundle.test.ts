@@ -8,25 +8,28 @@ import { isExportError, packageBundle } from '../../exporters/index.js';
 import { copyBundle, realBundle, tempDir, tinyBundle } from './bundles.js';
 import { centralDirectory } from './zip-entries.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML documents, probed field by field
+type Yaml = any;
+
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 let bundleDir: string;
-let bundle: Record<string, any>;
+let bundle: Record<string, Yaml>;
 let zipBytes: Uint8Array;
 let entries: Record<string, Uint8Array>;
-let rdf: Record<string, any>;
+let rdf: Record<string, Yaml>;
 
 beforeAll(async () => {
   bundleDir = realBundle();
   bundle = yaml.load(readFileSync(join(bundleDir, 'bundle.yaml'), 'utf8'), {
     schema: yaml.CORE_SCHEMA,
-  }) as Record<string, any>;
+  }) as Record<string, Yaml>;
   const r = await packageBundle(bundleDir, { outDir: tempDir() });
   zipBytes = new Uint8Array(readFileSync(r.zipPath));
   entries = unzipSync(zipBytes);
   rdf = yaml.load(new TextDecoder().decode(entries['rdf.yaml']), { schema: yaml.CORE_SCHEMA }) as Record<
     string,
-    any
+    Yaml
   >;
 }, 180_000);
 
