@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
@@ -172,6 +174,56 @@ describe('parseModelDescription (0.4 → 0.5)', () => {
       callable: 'UNet2d',
     });
     expect(d?.weights.onnx).toMatchObject({ opset_version: 20, parent: 'pytorch_state_dict' });
+  });
+
+  test("the conversion agrees with bioimageio.spec's own 0.4 → 0.5 conversion", () => {
+    const py = spawnSync(
+      join(process.cwd(), '.venv/bin/python'),
+      [
+        '-c',
+        `import json, sys, warnings
+warnings.simplefilter('ignore')
+from loguru import logger
+logger.remove()
+from bioimageio.spec import load_description
+d = load_description(sys.argv[1], perform_io_checks=False, format_version='latest')
+print(json.dumps(d.model_dump(mode='json', exclude_none=True)))`,
+        join(import.meta.dirname, 'fixtures/zoo/unet2d_nuclei_broad.v0_4_9.rdf.yaml'),
+      ],
+      { encoding: 'utf8', cwd: tmpdir() },
+    );
+    expect(py.status, py.stderr).toBe(0);
+    const ref = JSON.parse(py.stdout) as Json;
+    const ours = parseModelDescriptionYaml(zoo).descr as Json;
+    const axes = (t: Json) =>
+      t.axes.map((a: Json) => ({
+        type: a.type,
+        id: a.id ?? { batch: 'batch', channel: 'channel', space: 'x' }[a.type as string],
+        size: a.size,
+        halo: a.halo,
+        channel_names: a.channel_names,
+      }));
+    const steps = (list: Json[] | undefined) =>
+      (list ?? []).filter((p) => p.id !== 'ensure_dtype').map((p) => p.id);
+    for (const kind of ['inputs', 'outputs'] as const) {
+      expect(ours[kind].map(axes)).toEqual(ref[kind].map(axes));
+      expect(ours[kind].map((t: Json) => steps(t.preprocessing ?? t.postprocessing))).toEqual(
+        ref[kind].map((t: Json) => steps(t.preprocessing ?? t.postprocessing)),
+      );
+    }
+    const weights = (w: Json) =>
+      Object.fromEntries(
+        Object.entries(w).map(([k, v]: [string, Json]) => [
+          k,
+          {
+            parent: v.parent,
+            opset: v.opset_version,
+            torch: v.pytorch_version,
+            arch: v.architecture?.callable,
+          },
+        ]),
+      );
+    expect(weights(ours.weights)).toEqual(weights(ref.weights));
   });
 
   test('0.4 fixed-mode normalisation becomes fixed_zero_mean_unit_variance; parameterized shapes become min/step', () => {
