@@ -136,7 +136,7 @@ export async function runBlockwise(o: BlockwiseOptions): Promise<BlockwiseResult
   const chunks = [g.outputChannels, ...plan.stride]; // one chunk per write region: no two blocks share a chunk
   const runId = fingerprint({
     model: resolve(o.backend.modelPath),
-    input: input.location,
+    input: isRemote(input.location) ? input.location : resolve(input.location),
     volumeShape,
     blockInput: plan.blockInput,
     stride: plan.stride,
