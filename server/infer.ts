@@ -90,12 +90,13 @@ export async function inferBatch(
     const feed = new Float32Array(x.data.length);
     const src = x.data as ArrayLike<number>;
     for (let i = 0; i < feed.length; i++) feed[i] = (src[i] as number) * norm.gain + norm.offset;
+    // One input and one output per bundle; the ONNX names are the backend's (they may differ from bundle.yaml's).
     const out = await backend.run(
-      { [b.input.name]: { dtype: 'float32', shape: x.shape, data: feed } },
+      { [backend.inputs[0]?.name as string]: { dtype: 'float32', shape: x.shape, data: feed } },
       { signal: o.signal, transfer: true },
     );
     o.onBlock?.();
-    return out[b.output.name] as NdArray<'float32'>;
+    return out[backend.outputs[0]?.name as string] as NdArray<'float32'>;
   }
 
   const halo = g.halo;
