@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readZip } from '../../exporters/index.js';
 import { encodeNpy, loadBackend, type NdArray, parseNpy } from '../../runtime/index.js';
 import type { RunningServer } from '../../server/index.js';
-import { CLASSES, checkAgainstOpenApi, LSD, maxAbsDiff, startTestServer, testConfig, workspace } from './helpers.js';
+import {
+  CLASSES,
+  checkAgainstOpenApi,
+  LSD,
+  maxAbsDiff,
+  startTestServer,
+  testConfig,
+  workspace,
+} from './helpers.js';
 
 let srv: RunningServer;
 let ws: ReturnType<typeof workspace>;
@@ -54,7 +62,10 @@ describe('catalog and health', () => {
     expect(meta.outputs[0].shape).toEqual([-1, 13, -1, -1, -1]);
     const cls = await getJson(`/v2/models/${CLASSES}`, '/v2/models/{id}');
     expect(cls.outputs[0].shape).toHaveLength(2);
-    expect(await getJson(`/v2/models/${LSD}/ready`, '/v2/models/{id}/ready')).toEqual({ name: LSD, ready: true });
+    expect(await getJson(`/v2/models/${LSD}/ready`, '/v2/models/{id}/ready')).toEqual({
+      name: LSD,
+      ready: true,
+    });
   });
 
   test('download builds the zip once, answers If-None-Match with 304, rdf.yaml matches the zip', async () => {
@@ -68,7 +79,9 @@ describe('catalog and health', () => {
     (await import('node:fs')).writeFileSync(path, bytes);
     const zip = readZip(path);
     expect(zip.names).toContain('model.onnx');
-    const r2 = await fetch(`${srv.url}/models/${LSD}/download?for=fiji`, { headers: { 'If-None-Match': etag } });
+    const r2 = await fetch(`${srv.url}/models/${LSD}/download?for=fiji`, {
+      headers: { 'If-None-Match': etag },
+    });
     expect(r2.status).toBe(304);
     const r3 = await fetch(`${srv.url}/models/${LSD}/download?for=fiji`);
     expect(r3.headers.get('etag')).toBe(etag); // cached, not rebuilt differently
@@ -86,7 +99,10 @@ describe('inference', () => {
     const r = await fetch(`${srv.url}/v2/models/${CLASSES}/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'r1', inputs: [{ name: 'raw', datatype: 'FP32', shape: x.shape, data: Array.from(x.data as Float32Array) }] }),
+      body: JSON.stringify({
+        id: 'r1',
+        inputs: [{ name: 'raw', datatype: 'FP32', shape: x.shape, data: Array.from(x.data as Float32Array) }],
+      }),
     });
     const body = await r.json();
     expect(r.status, JSON.stringify(body)).toBe(200);
@@ -102,34 +118,47 @@ describe('inference', () => {
     const dir = join(ws.weights, LSD);
     const backend = await loadBackend(join(dir, 'model.onnx'), { workers: 0 });
     const pre = raw.map((v) => v * (2 / 255) - 1);
-    const ref = (await backend.run({ raw: { dtype: 'float32', shape: [1, 1, n, n, n], data: pre } })).prediction as NdArray<'float32'>;
+    const ref = (await backend.run({ raw: { dtype: 'float32', shape: [1, 1, n, n, n], data: pre } }))
+      .prediction as NdArray<'float32'>;
     await backend.dispose();
     const r = await fetch(`${srv.url}/v2/models/${LSD}/infer`, {
       method: 'POST',
-      body: JSON.stringify({ inputs: [{ name: 'raw', datatype: 'FP32', shape: [1, 1, n, n, n], data: Array.from(raw) }] }),
+      body: JSON.stringify({
+        inputs: [{ name: 'raw', datatype: 'FP32', shape: [1, 1, n, n, n], data: Array.from(raw) }],
+      }),
     });
     const body = await r.json();
     expect(r.status, JSON.stringify(body).slice(0, 300)).toBe(200);
     expect(body.outputs[0].shape).toEqual(ref.shape);
     expect(maxAbsDiff(body.outputs[0].data, ref.data)).toBeLessThan(1e-5);
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
-    const blocks = Number(/emzoo_blocks_processed_total\{model="lsd-small",source="request"\} (\d+)/.exec(metrics)?.[1]);
+    const blocks = Number(
+      /emzoo_blocks_processed_total\{model="lsd-small",source="request"\} (\d+)/.exec(metrics)?.[1],
+    );
     expect(blocks).toBeGreaterThan(1); // really tiled
     expect(metrics).toMatch(/emzoo_inference_duration_seconds_count\{model="lsd-small"\} 1/);
-    expect(metrics).toMatch(/emzoo_http_requests_total\{method="POST",route="\/v2\/models\/:id\/infer",status="200"\} [1-9]/);
+    expect(metrics).toMatch(
+      /emzoo_http_requests_total\{method="POST",route="\/v2\/models\/:id\/infer",status="200"\} [1-9]/,
+    );
     expect(metrics).toContain('emzoo_queue_depth');
   }, 120_000);
 
   test('POST /predict takes a raw uint8 .npy and returns the same-size prediction', async () => {
     const n = 50;
     const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 31) % 256);
-    const r = await fetch(`${srv.url}/predict/${LSD}?padding=zero`, { method: 'POST', body: encodeNpy({ dtype: 'uint8', shape: [n, n, n], data: raw }) });
+    const r = await fetch(`${srv.url}/predict/${LSD}?padding=zero`, {
+      method: 'POST',
+      body: encodeNpy({ dtype: 'uint8', shape: [n, n, n], data: raw }),
+    });
     expect(r.status).toBe(200);
     const y = parseNpy(new Uint8Array(await r.arrayBuffer()));
     expect(y.dtype).toBe('float32');
     expect(y.shape).toEqual([13, n, n, n]);
     // Same request through v2 in valid mode: the centre of the padded output equals it.
-    const v = await fetch(`${srv.url}/predict/${LSD}?padding=valid`, { method: 'POST', body: encodeNpy({ dtype: 'uint8', shape: [n, n, n], data: raw }) });
+    const v = await fetch(`${srv.url}/predict/${LSD}?padding=valid`, {
+      method: 'POST',
+      body: encodeNpy({ dtype: 'uint8', shape: [n, n, n], data: raw }),
+    });
     const yv = parseNpy(new Uint8Array(await v.arrayBuffer()));
     expect(yv.shape).toEqual([13, 10, 10, 10]);
     const centre = new Float32Array(13 * 1000);
@@ -137,7 +166,8 @@ describe('inference', () => {
     for (let c = 0; c < 13; c++)
       for (let z = 20; z < 30; z++)
         for (let yy = 20; yy < 30; yy++)
-          for (let x = 20; x < 30; x++) centre[k++] = (y.data as Float32Array)[((c * n + z) * n + yy) * n + x] as number;
+          for (let x = 20; x < 30; x++)
+            centre[k++] = (y.data as Float32Array)[((c * n + z) * n + yy) * n + x] as number;
     expect(maxAbsDiff(centre, yv.data as Float32Array)).toBeLessThan(1e-5);
     expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const echoed = await fetch(`${srv.url}/health/live`, { headers: { 'X-Request-Id': 'abc-123' } });

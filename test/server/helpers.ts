@@ -9,12 +9,18 @@ import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import FileSystemStore from '@zarrita/storage/fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as zarr from 'zarrita';
-import FileSystemStore from '@zarrita/storage/fs';
 import { readBundle } from '../../exporters/index.js';
 import { loadBackend, type NdArray } from '../../runtime/index.js';
-import { openApiDocument, type RunningServer, resolveConfig, type ServerConfig, startServer } from '../../server/index.js';
+import {
+  openApiDocument,
+  type RunningServer,
+  resolveConfig,
+  type ServerConfig,
+  startServer,
+} from '../../server/index.js';
 import { realBundle, tinyBundle } from '../exporters/bundles.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -68,10 +74,14 @@ export async function startTestServer(config: ServerConfig): Promise<RunningServ
 
 /** `bioimage-export serve` as a child process; resolves once it prints its URL. */
 export async function spawnServer(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/bioimage-export.js'), 'serve', '--port', '0', '--log-level', 'warn', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/bioimage-export.js'), 'serve', '--port', '0', '--log-level', 'warn', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    },
+  );
   let err = '';
   const url = await new Promise<string>((res, rej) => {
     child.stderr?.on('data', (d: Buffer) => {
@@ -85,7 +95,12 @@ export async function spawnServer(args: string[]): Promise<{ url: string; child:
 }
 
 /** A uint8 gunpowder-style zarr v2 array (attribute resolution) written by Python zarr; returns the data. */
-export async function writeRawZarr(path: string, shape: number[], resolution: number[], seed = 0): Promise<Uint8Array> {
+export async function writeRawZarr(
+  path: string,
+  shape: number[],
+  resolution: number[],
+  seed = 0,
+): Promise<Uint8Array> {
   const out = await python(
     `import sys, zarr, numpy as np
 shape = tuple(int(v) for v in sys.argv[2].split(','))
@@ -102,7 +117,9 @@ sys.stdout.write(a.tobytes().hex())`,
 }
 
 /** Reads an OME-Zarr output written by the server/CLI (array '0', [c, z, y, x]). */
-export async function readOutput(path: string): Promise<{ shape: number[]; data: Float32Array | Uint8Array; attrs: Record<string, unknown> }> {
+export async function readOutput(
+  path: string,
+): Promise<{ shape: number[]; data: Float32Array | Uint8Array; attrs: Record<string, unknown> }> {
   const store = new FileSystemStore(path);
   const group = await zarr.open(zarr.root(store), { kind: 'group' });
   const arr = await zarr.open(zarr.root(store).resolve('0'), { kind: 'array' });
@@ -114,7 +131,11 @@ export async function readOutput(path: string): Promise<{ shape: number[]; data:
  * The reference: the whole [z, y, x] uint8 volume, preprocessed with the bundle's scale_linear,
  * zero-padded by the halo and run through onnxruntime once (on the calling thread).
  */
-export async function singlePass(bundleDir: string, vol: Uint8Array, shape: number[]): Promise<NdArray<'float32'>> {
+export async function singlePass(
+  bundleDir: string,
+  vol: Uint8Array,
+  shape: number[],
+): Promise<NdArray<'float32'>> {
   const b = readBundle(bundleDir);
   const h = b.output.halo as readonly number[];
   const [Z, Y, X] = shape as [number, number, number];
@@ -125,7 +146,8 @@ export async function singlePass(bundleDir: string, vol: Uint8Array, shape: numb
     for (let y = 0; y < Y; y++)
       for (let xx = 0; xx < X; xx++) {
         const v = vol[(z * Y + y) * X + xx] as number;
-        x[((z + (h[0] as number)) * p[1] + y + (h[1] as number)) * p[2] + xx + (h[2] as number)] = v * gain + offset;
+        x[((z + (h[0] as number)) * p[1] + y + (h[1] as number)) * p[2] + xx + (h[2] as number)] =
+          v * gain + offset;
       }
   const backend = await loadBackend(join(bundleDir, 'model.onnx'), { workers: 0 });
   try {
@@ -152,7 +174,12 @@ const compiled = new Map<string, ReturnType<typeof ajv.compile>>();
 type Op = { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> };
 
 /** Validates `body` against the document's schema for `method path` → `status` (JSON responses). */
-export function checkAgainstOpenApi(method: string, pathTemplate: string, status: number, body: unknown): void {
+export function checkAgainstOpenApi(
+  method: string,
+  pathTemplate: string,
+  status: number,
+  body: unknown,
+): void {
   const paths = openApiDocument.paths as unknown as Record<string, Record<string, Op>>;
   const op = paths[pathTemplate]?.[method.toLowerCase()];
   if (!op) throw new Error(`openapi.json has no ${method} ${pathTemplate}`);
@@ -167,5 +194,8 @@ export function checkAgainstOpenApi(method: string, pathTemplate: string, status
     v = ajv.compile(rewrite);
     compiled.set(key, v);
   }
-  if (!v(body)) throw new Error(`${key}: body does not match openapi.json: ${ajv.errorsText(v.errors)}\n${JSON.stringify(body).slice(0, 400)}`);
+  if (!v(body))
+    throw new Error(
+      `${key}: body does not match openapi.json: ${ajv.errorsText(v.errors)}\n${JSON.stringify(body).slice(0, 400)}`,
+    );
 }

@@ -53,7 +53,9 @@ print(json.dumps(out))
 `;
 
 test('tritonclient: binary and JSON tensors reproduce test_output; a tiled batch equals onnxruntime', async () => {
-  const r = JSON.parse(await python(CLIENT, [srv.url.replace('http://', ''), LSD, join(ws.weights, LSD), '60']));
+  const r = JSON.parse(
+    await python(CLIENT, [srv.url.replace('http://', ''), LSD, join(ws.weights, LSD), '60']),
+  );
   expect(r.live && r.ready && r.model_ready).toBe(true);
   expect(r.extensions).toContain('binary_tensor_data');
   expect(r.input).toEqual({ name: 'raw', datatype: 'FP32', shape: [-1, 1, -1, -1, -1] });
@@ -72,7 +74,9 @@ test('tritonclient: binary and JSON tensors reproduce test_output; a tiled batch
 }, 120_000);
 
 test('tritonclient: a class model (fixed input size) reproduces its test output', async () => {
-  const r = JSON.parse(await python(CLIENT, [srv.url.replace('http://', ''), CLASSES, join(ws.weights, CLASSES), '0']));
+  const r = JSON.parse(
+    await python(CLIENT, [srv.url.replace('http://', ''), CLASSES, join(ws.weights, CLASSES), '0']),
+  );
   expect(r.output.shape).toEqual([-1, 3]);
   for (const k of ['True_True', 'False_False']) {
     const [shape, err] = r[`test_output_${k}`];
