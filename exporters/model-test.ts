@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ModelDescr, validatePackage, zipSource } from '../spec/index.js';
+import { type ModelDescr, validatePackage } from '../spec/index.js';
 import { ExportError } from './errors.js';
 import { type Float32Nd, parseNpy } from './npy.js';
 import { loadOnnx } from './onnx-run.js';
@@ -106,7 +106,7 @@ export async function testModelZip(
 ): Promise<ModelTestResult> {
   const zip = readZip(zipPath);
   onProgress('validating rdf.yaml');
-  const { report, descr } = await validatePackage(zipSource(new Uint8Array(zip.bytes), zipPath));
+  const { report, descr } = await validatePackage(zip.source);
   if (!report.ok || descr === undefined) {
     const details = report.errors.map((e) => `${e.path || '/'}: ${e.message}`);
     throw new ExportError(

@@ -11,7 +11,7 @@ import {
   readZip,
   validateWithProfiles,
 } from '../../exporters/index.js';
-import { type FileSource, folderSource, formatReportText, zipSource } from '../../spec/index.js';
+import { type FileSource, folderSource, formatReportText } from '../../spec/index.js';
 import type { Io } from '../io.js';
 
 function openSource(path: string): { source: FileSource; rdfName: string } {
@@ -26,8 +26,7 @@ function openSource(path: string): { source: FileSource; rdfName: string } {
   if (st.isDirectory()) return { source: folderSource(path), rdfName: 'rdf.yaml' };
   if (path.endsWith('.yaml') || path.endsWith('.yml'))
     return { source: folderSource(dirname(path)), rdfName: basename(path) };
-  const zip = readZip(path); // ZipInvalid when unreadable or without rdf.yaml
-  return { source: zipSource(zip.bytes, path), rdfName: 'rdf.yaml' };
+  return { source: readZip(path).source, rdfName: 'rdf.yaml' }; // ZipInvalid when unreadable or without rdf.yaml
 }
 
 /** Profiles to check: --for, else what the package says it was made for, else all. */
