@@ -96,3 +96,18 @@ def test_read_zarr_errors(tmp_path):
         read_zarr(tmp_path / "e.zarr")
     with pytest.raises(InvalidInput, match="unknown volume format"):
         read_volume(tmp_path / "x.tif")
+
+
+def test_microtubule_graph_keeps_every_piece_of_a_cut_track():
+    from emzoo.data import Microtubules
+
+    pieces = [
+        np.array([[0.0, 0, 0], [0, 0, 40]]),
+        np.array([[0.0, 80, 0], [0, 80, 40], [0, 80, 80]]),
+        np.array([[40.0, 0, 0], [40, 4, 0]]),
+    ]
+    graph = Microtubules.from_polylines(pieces, [7, 7, 9])
+    assert graph.edges.tolist() == [[0, 1], [2, 3], [3, 4], [5, 6]]
+    ids, lines = graph.polylines()
+    assert ids == [7, 7, 9]
+    assert all(np.array_equal(a, b) for a, b in zip(lines, pieces, strict=True))

@@ -69,17 +69,18 @@ class Microtubules:
         )
 
     def polylines(self) -> tuple[list[int], list[np.ndarray]]:
-        """(track ids, polylines) following each track's edge chain from its first node."""
-        ids = [int(t) for t in dict.fromkeys(self.node_tracks.tolist())]
+        """(track ids, polylines), one per chain of edges; a track cut by the volume border
+        can have several chains with the same id."""
         successor = {int(a): int(b) for a, b in self.edges}
         has_pred = {int(b) for _, b in self.edges}
-        lines = []
-        for track_id in ids:
-            members = np.flatnonzero(self.node_tracks == track_id)
-            start = next((int(m) for m in members if int(m) not in has_pred), int(members[0]))
+        ids, lines = [], []
+        for start in range(len(self.nodes)):
+            if start in has_pred:
+                continue
             order = [start]
-            while order[-1] in successor and len(order) <= len(members):
+            while order[-1] in successor and len(order) <= len(self.nodes):
                 order.append(successor[order[-1]])
+            ids.append(int(self.node_tracks[start]))
             lines.append(self.nodes[order])
         return ids, lines
 

@@ -90,7 +90,7 @@ def paint_synapses(
 ) -> None:
     for site in sites:
         style = VESICLE_STYLES[transmitters[site.pre_neuron]]
-        core_dark = float(np.clip(style.core + rng.normal(0, 0.1), 0.0, 0.9))
+        core_dark = float(np.clip(style.core + rng.normal(0, 0.07), 0.0, 0.9))
         for centre, radius in zip(*vesicle_centres(rng, site, labels, grid, style), strict=True):
             hit = grid.capsule(centre, centre, radius + 6)
             if hit is None:

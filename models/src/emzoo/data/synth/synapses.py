@@ -21,12 +21,12 @@ class VesicleStyle:
 
 # class order = emzoo.targets.TRANSMITTERS; neighbouring styles overlap once jittered per synapse
 VESICLE_STYLES = (
-    VesicleStyle(36.0, 40, 0.05, 0.65),  # gaba: small clear vesicles
-    VesicleStyle(40.0, 55, 0.10, 0.70),  # acetylcholine: many small clear vesicles
-    VesicleStyle(45.0, 42, 0.18, 0.55),  # glutamate: slightly larger, fainter rim
-    VesicleStyle(54.0, 24, 0.55, 0.60),  # serotonin: dense-core vesicles
-    VesicleStyle(66.0, 16, 0.45, 0.55),  # octopamine: large dense-core vesicles
-    VesicleStyle(48.0, 30, 0.35, 0.60),  # dopamine: mixed, medium
+    VesicleStyle(32.0, 45, 0.00, 0.65),  # gaba: small clear vesicles
+    VesicleStyle(38.0, 60, 0.10, 0.70),  # acetylcholine: many small clear vesicles
+    VesicleStyle(46.0, 42, 0.25, 0.55),  # glutamate: larger, grey interior, fainter rim
+    VesicleStyle(56.0, 26, 0.65, 0.60),  # serotonin: dense-core vesicles
+    VesicleStyle(70.0, 16, 0.45, 0.55),  # octopamine: large dense-core vesicles
+    VesicleStyle(50.0, 32, 0.35, 0.60),  # dopamine: mixed, medium
 )
 TRANSMITTER_PRIOR = (0.2, 0.3, 0.2, 0.1, 0.1, 0.1)
 
@@ -116,9 +116,9 @@ def vesicle_centres(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Vesicle centres (nm) and radii in a cloud behind the T-bar, inside the pre neurite,
     style jittered per synapse so the classes overlap."""
-    scale = rng.normal(1.0, 0.12)
-    count = max(4, int(style.count * rng.normal(1.0, 0.3)))
-    cloud_radius = rng.uniform(110.0, 170.0)
+    scale = rng.normal(1.0, 0.08)
+    count = max(4, int(style.count * rng.normal(1.0, 0.25)))
+    cloud_radius = rng.uniform(90.0, 140.0)
     centre = site.pre - site.normal * cloud_radius * 0.75
     centres, radii = [], []
     for _ in range(count * 6):
