@@ -48,7 +48,7 @@ export class LocalBlockSource implements BlockSource {
     await this.#log.markDone(blockId);
   }
 
-  async fail(blockId: number): Promise<'retry' | 'give-up'> {
+  async fail(blockId: number, _error?: unknown): Promise<'retry' | 'give-up'> {
     const n = (this.#retries.get(blockId) ?? 0) + 1;
     if (n > this.#maxRetries) return 'give-up';
     this.#retries.set(blockId, n);
