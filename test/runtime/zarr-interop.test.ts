@@ -48,6 +48,8 @@ a[:] = x
 g = zarr.create_array(f"{d}/py3_gzip.zarr", shape=(4, 4), chunks=(3, 3), dtype="int32",
                       compressors=zarr.codecs.GzipCodec(level=5))
 g[:] = np.arange(16, dtype=np.int32).reshape(4, 4)
+s = zarr.create_array(f"{d}/py3_sharded.zarr", shape=x.shape, shards=(4, 6, 6), chunks=(2, 3, 3), dtype="float32")
+s[:] = x
 np.save(f"{d}/py3.npy", x)
 `;
 
@@ -98,13 +100,15 @@ describe('zarr-python 3 interop', () => {
     });
   });
 
-  test('we read v3 arrays written by Python zarr 3 (zstd, gzip)', async () => {
+  test('we read v3 arrays written by Python zarr 3 (zstd, gzip, sharded)', async () => {
     await withTempDir(async (dir) => {
       await python(PY_WRITE, [dir], zarr3Python);
       const want = await readNpy(join(dir, 'py3.npy'));
       const vol = await openVolume(join(dir, 'py3.zarr'));
       expect(vol.shape).toEqual([5, 6, 7]);
       expect((await vol.read({ start: [0, 0, 0], stop: [5, 6, 7] })).data).toEqual(want.data);
+      const sharded = await openVolume(join(dir, 'py3_sharded.zarr'));
+      expect((await sharded.read({ start: [0, 0, 0], stop: [5, 6, 7] })).data).toEqual(want.data);
       const gz = await openVolume(join(dir, 'py3_gzip.zarr'));
       const got = await gz.read({ start: [1, 1], stop: [4, 3] });
       expect(Array.from(got.data as Int32Array)).toEqual([5, 6, 9, 10, 13, 14]);
