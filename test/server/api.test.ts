@@ -148,16 +148,16 @@ describe('inference', () => {
     const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 31) % 256);
     const r = await fetch(`${srv.url}/predict/${LSD}?padding=zero`, {
       method: 'POST',
-      body: encodeNpy({ dtype: 'uint8', shape: [n, n, n], data: raw }),
+      body: encodeNpy({ dtype: 'uint8', shape: [n, n, n], data: raw }) as Uint8Array<ArrayBuffer>,
     });
     expect(r.status).toBe(200);
     const y = parseNpy(new Uint8Array(await r.arrayBuffer()));
     expect(y.dtype).toBe('float32');
     expect(y.shape).toEqual([13, n, n, n]);
-    // Same request through v2 in valid mode: the centre of the padded output equals it.
+    // Same request in valid mode: the centre of the padded output equals it.
     const v = await fetch(`${srv.url}/predict/${LSD}?padding=valid`, {
       method: 'POST',
-      body: encodeNpy({ dtype: 'uint8', shape: [n, n, n], data: raw }),
+      body: encodeNpy({ dtype: 'uint8', shape: [n, n, n], data: raw }) as Uint8Array<ArrayBuffer>,
     });
     const yv = parseNpy(new Uint8Array(await v.arrayBuffer()));
     expect(yv.shape).toEqual([13, 10, 10, 10]);

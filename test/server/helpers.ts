@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import FileSystemStore from '@zarrita/storage/fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsPkg from 'ajv-formats';
 import * as zarr from 'zarrita';
 import { readBundle } from '../../exporters/index.js';
 import { loadBackend, type NdArray } from '../../runtime/index.js';
@@ -168,6 +169,10 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, scaleA = 
 
 // --- OpenAPI: every JSON response is checked against the schema the document declares for it.
 const ajv = new Ajv2020({ strict: false, allErrors: true });
+const addFormats = ((addFormatsPkg as unknown as { default?: unknown }).default ?? addFormatsPkg) as (
+  a: Ajv2020,
+) => void;
+addFormats(ajv);
 ajv.addSchema({ $id: 'openapi', components: openApiDocument.components } as never);
 const compiled = new Map<string, ReturnType<typeof ajv.compile>>();
 
