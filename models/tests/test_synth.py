@@ -10,7 +10,7 @@ from scipy import ndimage
 from emzoo.cli import main
 from emzoo.data import read_volume, read_zarr, write_zarr
 from emzoo.data.synth import generate_volume
-from emzoo.errors import UnknownName
+from emzoo.errors import InvalidInput, UnknownName
 from emzoo.targets import TRANSMITTERS, micron_targets, partner_vectors, post_synaptic_mask
 
 
@@ -199,3 +199,21 @@ def test_cli_writes_a_readable_volume(tmp_path, capsys):
     assert main(["synth", "--out", str(out), "--shape", "6,40"]) == 3
     assert "Z,Y,X" in capsys.readouterr().err
     assert main(["synth", "--out", str(out), "--shape", "6,40,40", "--mode", "sem"]) == 2
+
+
+def test_crop_keeps_annotations_consistent(aniso):
+    volume, _ = aniso
+    crop = volume.crop((10, 64, 32), (20, 128, 160))
+    assert crop.raw.shape == (20, 128, 160) and crop.offset == (400.0, 256.0, 128.0)
+    assert np.array_equal(crop.neurons, volume.neurons[10:30, 64:192, 32:192])
+    # neurons under each kept synapse are the same in the crop as in the full volume
+    syn = crop.synapses
+    assert 0 < len(syn) < len(volume.synapses)
+    assert np.array_equal(crop.neurons_at(syn.pre_locations), volume.neurons_at(syn.pre_locations))
+    assert np.all(crop.neurons_at(syn.post_locations) > 0)
+    assert set(crop.neuron_ids.tolist()) == set(np.unique(crop.neurons).tolist())
+    nodes = crop.microtubules.nodes
+    assert len(nodes) > 0 and np.all(nodes >= crop.offset)
+    assert np.all(nodes < np.asarray(crop.offset) + np.array(crop.shape) * crop.voxel_size)
+    with pytest.raises(InvalidInput, match="does not fit"):
+        volume.crop((30, 0, 0), (20, 10, 10))

@@ -6,10 +6,11 @@ voxel (0, 0, 0)'s corner, so voxel index = floor((location - offset) / voxel_siz
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from emzoo.errors import InvalidInput
 from emzoo.targets.synister import TRANSMITTERS
 
 
@@ -105,6 +106,70 @@ class EMVolume:
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.raw.shape)
+
+    def crop(self, start: tuple[int, int, int], shape: tuple[int, int, int]) -> EMVolume:
+        """The sub-volume of ``shape`` voxels at voxel ``start``: arrays cropped, offset moved,
+        synapse rows kept when both partners lie inside, track pieces kept inside."""
+        start_a, shape_a = np.asarray(start, np.int64), np.asarray(shape, np.int64)
+        if (
+            len(start_a) != 3
+            or np.any(start_a < 0)
+            or np.any(start_a + shape_a > self.shape)
+            or np.any(shape_a < 1)
+        ):
+            raise InvalidInput(
+                f"crop at {tuple(start)} of size {tuple(shape)} does not fit the volume {self.shape}",
+                hint="choose start >= 0 and start + shape <= the volume's shape",
+            )
+        window = tuple(slice(int(a), int(a + s)) for a, s in zip(start_a, shape_a, strict=True))
+        vs = np.asarray(self.voxel_size, np.float64)
+        lo = np.asarray(self.offset, np.float64) + start_a * vs
+        hi = lo + shape_a * vs
+
+        def inside(points):
+            return np.all((points >= lo) & (points < hi), axis=1)
+
+        syn = self.synapses
+        keep = inside(syn.pre_locations) & inside(syn.post_locations)
+        microtubules = None
+        if self.microtubules is not None:
+            pieces, ids = [], []
+            for track_id, line in zip(*self.microtubules.polylines(), strict=True):
+                ok = inside(line)
+                # split at nodes outside the crop into runs of >= 2 nodes
+                breaks = np.flatnonzero(~ok)
+                for run in np.split(np.arange(len(line)), breaks):
+                    run = run[ok[run]]
+                    if len(run) >= 2:
+                        pieces.append(line[run])
+                        ids.append(track_id)
+            microtubules = Microtubules.from_polylines(pieces, ids)
+
+        def cut(array):
+            return None if array is None else array[window].copy()
+
+        neurons = cut(self.neurons)
+        present = (
+            np.isin(self.neuron_ids, np.unique(neurons)) if neurons is not None else slice(None)
+        )
+        return replace(
+            self,
+            raw=self.raw[window].copy(),
+            offset=tuple(float(v) for v in lo),
+            neurons=neurons,
+            mask=cut(self.mask),
+            synapses=Synapses(
+                syn.pre_locations[keep],
+                syn.post_locations[keep],
+                syn.pre_ids[keep],
+                syn.post_ids[keep],
+            ),
+            neuron_ids=self.neuron_ids[present],
+            neuron_transmitters=self.neuron_transmitters[present],
+            microtubules=microtubules,
+            microtubule_labels=cut(self.microtubule_labels),
+            attrs={**self.attrs, "crop_start": [int(a) for a in start_a]},
+        )
 
     def synapse_transmitters(self) -> np.ndarray:
         """Class index of every synapse row (from the neuron under its pre location); -1 where
