@@ -4,7 +4,7 @@
  * exist. sha256s are checked when the files are streamed into the zip.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as yaml from 'js-yaml';
@@ -136,6 +136,8 @@ export function readBundle(dirArg: string): Bundle {
   if (problems.length > 0) throw invalid(path, problems);
   const b = raw as BundleYaml;
   for (const f of BUNDLE_FILES) if (!existsSync(join(dir, f))) problems.push(`listed file ${f} is missing`);
+  // as `emzoo validate-bundle`: the folder name is the model id (weights/<id>/), zips are named after it
+  if (b.id !== basename(dir)) problems.push(`id '${b.id}' differs from the folder name '${basename(dir)}'`);
   if (b.output.kind === 'dense' && b.output.halo === undefined) problems.push('dense output needs halo');
   if (problems.length > 0) throw invalid(path, problems);
   return { ...b, dir };

@@ -5,7 +5,12 @@ export { ExportError, type ExportErrorTag, isExportError } from './errors.js';
 export { type CheckResult, type ModelTestResult, testModelZip } from './model-test.js';
 export { encodeNpy, type Float32Nd, parseNpy } from './npy.js';
 export { defaultOpset, inspectOnnx, type OnnxInfo, type OnnxTensorInfo } from './onnx-inspect.js';
-export { type PackageOptions, type PackageResult, packageBundle } from './package-bundle.js';
+export {
+  type PackageOptions,
+  type PackageResult,
+  packageBundle,
+  verifyBundleHashes,
+} from './package-bundle.js';
 export { PROFILES, type Profile, parseProfiles } from './profiles.js';
 export { CONSUMER_OF, validateWithProfiles } from './rdf-validate.js';
 export { parseRdfYaml, rdfToYaml } from './rdf-yaml.js';

@@ -3,7 +3,7 @@
  * hashes, reproduce its test output with onnxruntime, build every generated file, validate the RDF
  * (schema, files, test tensors, consumer rules), and only then write the zip.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FileSource, ValidationReport } from '../spec/index.js';
 import { BUNDLE_FILES, type Bundle, readBundle } from './bundle-read.js';
@@ -40,10 +40,10 @@ export interface PackageResult {
 
 const TEXT = new Set(['rdf.yaml', 'README.md', 'architecture.py']);
 
-async function verifyBundleHashes(b: Bundle, progress: (s: string) => void): Promise<void> {
+export async function verifyBundleHashes(b: Bundle, progress: (s: string) => void): Promise<void> {
   const bad: string[] = [];
   for (const f of BUNDLE_FILES) {
-    progress(`hashing ${f}`);
+    progress(`hashing ${f} (${(statSync(join(b.dir, f)).size / 2 ** 20).toFixed(1)} MiB)`);
     const sha = await sha256File(join(b.dir, f));
     if (sha !== b.files[f])
       bad.push(`${f}: sha256 ${sha.slice(0, 12)}… ≠ bundle.yaml ${String(b.files[f]).slice(0, 12)}…`);
@@ -123,6 +123,19 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
     );
   }
 
+  // fflate writes classic zips: offsets are 32-bit, so the whole package must stay under 4 GiB
+  const total =
+    [...generated.values()].reduce((n, g) => n + g.length, rdfBytes.length) +
+    BUNDLE_FILES.reduce((n, f) => n + statSync(join(b.dir, f)).size, 0);
+  if (total >= 0xffff_ffff - 1_000_000) {
+    throw new ExportError(
+      'BundleInvalid',
+      `${b.id}: the package would be ${(total / 2 ** 30).toFixed(2)} GiB; zips over 4 GiB need zip64, which is not written`,
+      {
+        hint: 'ship fewer weight formats or smaller weights (e.g. drop the state dict), or package with bioimageio.core',
+      },
+    );
+  }
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const zipPath = join(outDir, `${b.id}.zip`);

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
-import { isExportError, readBundle } from '../../exporters/index.js';
+import { isExportError, readBundle, verifyBundleHashes } from '../../exporters/index.js';
 import { bundleDirs, DEFAULT_DIST, DEFAULT_WEIGHTS } from '../bundles.js';
 import type { Io } from '../io.js';
 
@@ -16,8 +16,9 @@ export interface BundleRow {
   readonly zip: string | null;
 }
 
-export function listBundles(weights: string, dist: string): BundleRow[] {
-  return bundleDirs(weights).map((dir) => {
+export async function listBundles(weights: string, dist: string, verify = false): Promise<BundleRow[]> {
+  const rows: BundleRow[] = [];
+  for (const dir of bundleDirs(weights)) {
     let id = basename(dir);
     let task: string | null = null;
     let state: BundleRow['state'] = 'valid';
@@ -26,6 +27,7 @@ export function listBundles(weights: string, dist: string): BundleRow[] {
       const b = readBundle(dir);
       id = b.id;
       task = b.task;
+      if (verify) await verifyBundleHashes(b, () => {});
       if (!b.trained) state = 'untrained';
     } catch (err) {
       if (!isExportError(err)) throw err;
@@ -38,18 +40,22 @@ export function listBundles(weights: string, dist: string): BundleRow[] {
       : statSync(zip).mtimeMs >= statSync(join(dir, 'bundle.yaml')).mtimeMs
         ? 'yes'
         : 'stale';
-    return { id, dir, task, state, problem, packaged, zip: packaged === 'no' ? null : zip };
-  });
+    rows.push({ id, dir, task, state, problem, packaged, zip: packaged === 'no' ? null : zip });
+  }
+  return rows;
 }
 
 export function listCommand(io: Io): Command {
   return new Command('list')
-    .description('list the bundles in weights/ and their state: valid, untrained or invalid; packaged or not')
+    .description(
+      'list the bundles in weights/ and their state: valid, untrained or invalid (schema, files; --verify: hashes); packaged or not',
+    )
     .option('--weights <dir>', 'folder of bundles', DEFAULT_WEIGHTS)
     .option('--out <dir>', 'folder of packaged zips', DEFAULT_DIST)
+    .option('--verify', 'also check every file against its sha256 in bundle.yaml (reads all weights)')
     .option('--json', 'print JSON')
-    .action((opts: { weights: string; out: string; json?: boolean }) => {
-      const rows = listBundles(opts.weights, opts.out);
+    .action(async (opts: { weights: string; out: string; verify?: boolean; json?: boolean }) => {
+      const rows = await listBundles(opts.weights, opts.out, opts.verify === true);
       if (opts.json) {
         io.out(`${JSON.stringify(rows, null, 2)}\n`);
         return;

@@ -43,6 +43,9 @@ beforeAll(async () => {
   cpSync(realBundle(), join(weights, REAL_PRESET), { recursive: true });
   for (const k of ['classes', 'untrained', 'batch-mix'] as const)
     cpSync(tinyBundle(k), join(weights, `tiny-${k}`), { recursive: true });
+  // tiny-dense: a bundle whose architecture.py was edited after export (only hashes tell)
+  cpSync(tinyBundle('dense'), join(weights, 'tiny-dense'), { recursive: true });
+  writeFileSync(join(weights, 'tiny-dense/architecture.py'), '# edited after export\n', { flag: 'a' });
   mkdirSync(join(weights, 'broken'));
   writeFileSync(join(weights, 'broken/bundle.yaml'), 'id: broken\nname: [not, a, string]\n');
   const r = await cli('package', REAL_PRESET, '--weights', weights, '--out', dist, '-q');
@@ -84,6 +87,17 @@ describe('list', () => {
     expect(by['tiny-classes']).toMatchObject({ state: 'valid', packaged: 'no' });
     expect(by['tiny-untrained']).toMatchObject({ state: 'untrained' });
     expect(by.broken).toMatchObject({ state: 'invalid', packaged: 'no' });
+    expect(by['tiny-dense']).toMatchObject({ state: 'valid' }); // hashes are not read without --verify
+  });
+
+  it('--verify reads every file against its sha256', async () => {
+    const r = await cli('list', '--weights', weights, '--out', dist, '--json', '--verify');
+    const by = Object.fromEntries(
+      (JSON.parse(r.out) as { id: string; state: string; problem: string }[]).map((x) => [x.id, x]),
+    );
+    expect(by['tiny-dense']?.state).toBe('invalid');
+    expect(by['tiny-dense']?.problem).toContain('architecture.py');
+    expect(by['tiny-classes']?.state).toBe('valid');
   });
 });
 
