@@ -6,10 +6,8 @@
  *
  *   node --import tsx bench/inference/backends.ts [--preset lsd-small-mtlsd] [--block 128] [--rounds 7]
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { loadBackend, type NdArray, ndarray, writeNpy } from '../../runtime/index.js';
 import {
   bundleGeometry,
@@ -20,34 +18,13 @@ import {
   HERE,
   loadNote,
   median,
-  PYTHON,
-  pythonEnv,
+  pythonWorker,
   SCRATCH,
   table,
 } from './common.js';
 
 const opt = flags({ preset: 'lsd-small-mtlsd', block: 128, rounds: 7, threads: '1,2' });
 const threadCounts = opt.threads.split(',').map(Number);
-
-/** A Python worker answering one JSON line per command. */
-function pythonWorker() {
-  const child = spawn(PYTHON, [join(HERE, 'backends_worker.py')], {
-    env: pythonEnv(),
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  return {
-    async ask(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
-      child.stdin.write(`${JSON.stringify(msg)}\n`);
-      const r = await lines.next();
-      if (r.done) throw new Error('python worker exited');
-      const out = JSON.parse(r.value) as Record<string, unknown>;
-      if (out.error) throw new Error(String(out.error));
-      return out;
-    },
-    close: () => child.stdin.end(),
-  };
-}
 
 /** Deterministic EM-like block: uint8 intensities (xorshift), then the bundle's preprocessing. */
 function makeBlock(size: number, gain: number, offset: number): NdArray<'float32'> {
@@ -86,7 +63,7 @@ async function main() {
       await loadBackend(join(bundle, 'model.onnx'), { workers: 0, intraOpThreads: t, interOpThreads: 1 }),
     );
   }
-  const py = pythonWorker();
+  const py = pythonWorker(join(HERE, 'backends_worker.py'));
   const versions = await py.ask({ cmd: 'setup', bundle, input: inputNpy, threads: threadCounts });
   const runNode = async (t: number) => {
     const b = node.get(t);

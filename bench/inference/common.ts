@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const PYTHON = join(ROOT, '.venv/bin/python');
@@ -48,6 +49,23 @@ export function runPython(args: string[], extra: Record<string, string> = {}): P
     child.on('error', rej);
     child.on('close', (code) => (code === 0 ? res(out) : rej(new Error(`${args[0]} exited with ${code}`))));
   });
+}
+
+/** A long-lived Python child answering one JSON line per JSON command (lets runs interleave). */
+export function pythonWorker(script: string) {
+  const child = spawn(PYTHON, [script], { env: pythonEnv(), stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async ask(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
+      child.stdin.write(`${JSON.stringify(msg)}\n`);
+      const r = await lines.next();
+      if (r.done) throw new Error(`${script} exited`);
+      const out = JSON.parse(r.value) as Record<string, unknown>;
+      if (out.error) throw new Error(String(out.error));
+      return out;
+    },
+    close: () => child.stdin.end(),
+  };
 }
 
 export function median(xs: readonly number[]): number {
