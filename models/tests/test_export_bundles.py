@@ -146,7 +146,17 @@ def test_test_tensors_are_raw_em_and_pytorch_output(bundles, name):
     raw = np.load(folder / "test_input.npy")
     out = np.load(folder / "test_output.npy")
     assert raw.dtype == np.float32 and out.dtype == np.float32
-    assert raw.shape == (1, preset.in_channels, *preset.valid_min)
+    assert raw.shape[:2] == (1, preset.in_channels)
+    ks = {
+        (n - m) // st
+        for n, m, st in zip(raw.shape[2:], preset.valid_min, preset.valid_step, strict=True)
+        if st
+    }
+    k = next(iter(ks), 0)
+    assert len(ks) <= 1 and all(
+        n == m + k * st
+        for n, m, st in zip(raw.shape[2:], preset.valid_min, preset.valid_step, strict=True)
+    ), f"{raw.shape} is not a valid size"
     assert raw.min() >= 0 and raw.max() <= 255 and np.array_equal(raw, np.round(raw))
     assert raw.std() > 10 and raw.max() - raw.min() > 100  # textured, not near zero / flat
     prep = bundle["input"]["preprocessing"]
@@ -160,6 +170,8 @@ def test_test_tensors_are_raw_em_and_pytorch_output(bundles, name):
     assert out.shape == expected.shape == _expected_shape(preset, bundle, x)
     np.testing.assert_allclose(out, expected, atol=1e-6, rtol=0)
     assert not (out.min() > -1e-4 and out.max() < 1e-4)
+    if preset.output_kind == "dense":  # big enough to look at: >= 16 voxels where it can grow
+        assert all(o >= 16 for o, st in zip(out.shape[2:], preset.valid_step, strict=True) if st)
 
 
 @pytest.mark.parametrize("name", SMALL)

@@ -27,8 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--test-k",
         type=int,
-        default=0,
-        help="test input size = valid_min + k·valid_step (default 0)",
+        default=None,
+        help="test input size = valid_min + k·valid_step (default: smallest k with a >= 16 voxel "
+        "output per growing axis, input <= 4 M voxels)",
     )
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the random init and test texture (default 0)"

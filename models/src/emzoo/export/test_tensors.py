@@ -17,6 +17,28 @@ def valid_spatial_shape(preset: Preset, k: int) -> tuple[int, int, int]:
     return tuple(m + k * s for m, s in zip(preset.valid_min, preset.valid_step, strict=True))  # type: ignore[return-value]
 
 
+def auto_test_k(
+    preset: Preset,
+    halo: tuple[int, int, int] | None,
+    *,
+    min_output: int = 16,
+    max_voxels: int = 4_000_000,
+) -> int:
+    """Smallest k whose output spans >= ``min_output`` voxels on every axis that can grow (a test
+    output worth looking at), as long as the input stays under ``max_voxels`` (16 MB float32)."""
+    if halo is None or not any(preset.valid_step):
+        return 0
+    k = 0
+    while True:
+        spatial = valid_spatial_shape(preset, k)
+        if int(np.prod(valid_spatial_shape(preset, k + 1))) > max_voxels:
+            return k
+        out = [s - 2 * h for s, h in zip(spatial, halo, strict=True)]
+        if all(o >= min_output for o, st in zip(out, preset.valid_step, strict=True) if st):
+            return k
+        k += 1
+
+
 def _smooth_noise(
     rng: np.random.Generator, shape: tuple[int, ...], sigma: tuple[float, ...]
 ) -> np.ndarray:

@@ -24,7 +24,7 @@ from emzoo.export.roundtrip import RELATIVE_FLOOR, TOLERANCE_ABS, compare, requi
 from emzoo.export.schema import check_against_schema
 from emzoo.export.shapes import halo as compute_halo
 from emzoo.export.state_dict_export import predict_isolated, write_state_dict
-from emzoo.export.test_tensors import make_test_input, preprocess
+from emzoo.export.test_tensors import auto_test_k, make_test_input, preprocess
 from emzoo.export.torchscript_export import TorchScriptRunner, export_torchscript
 from emzoo.preset import Preset
 from emzoo.registry import get_preset
@@ -39,7 +39,7 @@ class ExportOptions:
     out: Path
     checkpoint: Path | None = None
     bundle_id: str | None = None  # default: the folder name
-    test_k: int = 0  # test input size = valid_min + test_k · valid_step
+    test_k: int | None = None  # test input = valid_min + k · valid_step; None: auto_test_k
     seed: int = 0  # random init (untrained) and test texture
     opset: int = 18
     exporter: str = "dynamo"
@@ -121,7 +121,8 @@ def _write(preset: Preset, opts: ExportOptions, folder: Path, say: Progress) -> 
     step(f"built {preset.model_class} ({n_params:,} parameters)")
     halo = compute_halo(preset)
 
-    raw = make_test_input(preset, opts.test_k, opts.seed)
+    test_k = auto_test_k(preset, halo) if opts.test_k is None else opts.test_k
+    raw = make_test_input(preset, test_k, opts.seed)
     x = preprocess(raw, preset.preprocessing)
     y = _run_torch(net, x)
     require_not_flat(raw, "test input")
@@ -209,7 +210,7 @@ def export_bundle(opts: ExportOptions, progress: Progress = lambda _msg: None) -
         raise InvalidInput(
             f"{opts.out} already exists", hint="pass --force to replace it, or pick another --out"
         )
-    if opts.test_k < 0:
+    if opts.test_k is not None and opts.test_k < 0:
         raise InvalidInput(f"--test-k {opts.test_k} is negative", hint="use k = 0, 1, 2, ...")
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = opts.out.parent / f".{opts.out.name}.partial-{os.getpid()}"
