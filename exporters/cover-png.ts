@@ -10,15 +10,16 @@ const { PNG } = pngjs;
 export const COVER_PANEL = 256; // each half is PANEL×PANEL, the cover PANEL·2 × PANEL
 
 type Rgb = [number, number, number];
+// ColorBrewer Dark2: eight colours that stay apart on a dark background
 const BAR_COLOURS: Rgb[] = [
-  [230, 97, 1],
-  [94, 60, 153],
   [27, 158, 119],
   [217, 95, 2],
   [117, 112, 179],
   [231, 41, 138],
   [102, 166, 30],
   [230, 171, 2],
+  [166, 118, 29],
+  [190, 190, 190],
 ];
 
 interface Slice {

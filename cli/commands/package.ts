@@ -41,6 +41,18 @@ export function packageCommand(io: Io): Command {
     .option('--weights <dir>', 'folder of bundles', DEFAULT_WEIGHTS)
     .option('--json', 'print a JSON summary on stdout')
     .option('-q, --quiet', 'no progress lines on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ bioimage-export package weights/lsd-small-mtlsd          # → dist/lsd-small-mtlsd.zip
+  $ bioimage-export package synister-small --for fiji        # an id in weights/
+  $ bioimage-export package --all --out dist/ --json
+
+Steps: bundle.yaml schema → sha256 of every file → reproduce test_output.npy with onnxruntime
+(max abs error ≤ 1e-4) → cover, README, sample TIFFs → rdf.yaml validated through spec/ with the
+consumer rules → zip. Nothing is written unless every step passes.`,
+    )
     .action(async (bundle: string | undefined, opts: Opts) => {
       const profiles = parseProfiles(opts.for);
       if ((bundle === undefined) === (opts.all !== true)) {

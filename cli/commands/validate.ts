@@ -61,6 +61,13 @@ export function validateCommand(io: Io): Command {
       'consumer rules to apply: ilastik,fiji (default: the profiles recorded in the package)',
     )
     .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ bioimage-export validate dist/lsd-small-mtlsd.zip
+  $ bioimage-export validate unpacked/rdf.yaml --for fiji --json`,
+    )
     .action(async (path: string, opts: { for?: string; json?: boolean }) => {
       const { source, rdfName } = openSource(path);
       if (!(await source.list()).includes(rdfName)) {
