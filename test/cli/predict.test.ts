@@ -194,6 +194,6 @@ describe('predict', () => {
   test('an unknown model id lists the known ones (exit 3)', async () => {
     const r = await cli(['predict', '-m', 'nope', '--weights', ws.weights, '-i', 'x.zarr', '-o', 'y.zarr']);
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/known bundles in .*: lsd-small, tiny-classes/);
+    expect(r.err).toMatch(/known bundles in .*: lsd-small-mtlsd, tiny-classes/);
   });
 });

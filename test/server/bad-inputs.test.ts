@@ -273,7 +273,7 @@ const CASES: Case[] = [
     body: json(tensor([1])),
     status: 404,
     code: 'ModelNotFound',
-    hint: /lsd-small, tiny-classes/,
+    hint: /lsd-small-mtlsd, tiny-classes/,
   },
   {
     name: 'traversal model id',

@@ -27,7 +27,7 @@ import { realBundle, tinyBundle } from '../exporters/bundles.js';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const PYTHON = join(ROOT, '.venv/bin/python');
 export const TOKEN = 'test-token-0123456789';
-export const LSD = 'lsd-small';
+export const LSD = 'lsd-small-mtlsd'; // folder name = bundle id (readBundle checks it)
 export const CLASSES = 'tiny-classes';
 
 const run = promisify(execFile);

@@ -119,7 +119,7 @@ describe('jobs on one server', () => {
     expect(progress.some((e) => (e.data.etaSeconds ?? -1) > 0)).toBe(true);
     await expectReference(join(ws.data, 'out1.zarr'));
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
-    expect(metrics).toMatch(/emzoo_blocks_processed_total\{model="lsd-small",source="job"\} 144/);
+    expect(metrics).toMatch(/emzoo_blocks_processed_total\{model="lsd-small-mtlsd",source="job"\} 144/);
     expect(metrics).toMatch(/emzoo_jobs\{state="succeeded"\} 1/);
   }, 120_000);
 
