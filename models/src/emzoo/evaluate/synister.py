@@ -1,0 +1,53 @@
+"""Synister evaluation: synapse- and neuron-level transmitter accuracy (originals §4.3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emzoo.data.volume import EMVolume
+from emzoo.errors import InvalidInput
+from emzoo.evaluate.options import EvalOptions
+from emzoo.evaluate.predict import Bundle, Model, crops_around, predict_classes
+
+
+def score_classes(
+    probabilities: np.ndarray, classes: np.ndarray, neurons: np.ndarray
+) -> dict[str, float]:
+    """Synapse accuracy (argmax), class-balanced synapse accuracy, and neuron accuracy (argmax of
+    the summed probabilities of the neuron's synapses; every synapse of a neuron has its class)."""
+    predicted = np.argmax(probabilities, axis=1)
+    correct = predicted == classes
+    per_class = [float(np.mean(correct[classes == k])) for k in np.unique(classes)]
+    ids, inverse = np.unique(neurons, return_inverse=True)
+    summed = np.zeros((len(ids), probabilities.shape[1]))
+    np.add.at(summed, inverse.ravel(), probabilities)
+    neuron_class = np.zeros(len(ids), np.int64)
+    neuron_class[inverse.ravel()] = classes
+    return {
+        "synapse_accuracy": float(np.mean(correct)) if len(correct) else 0.0,
+        "synapse_balanced_accuracy": float(np.mean(per_class)) if per_class else 0.0,
+        "neuron_accuracy": float(np.mean(np.argmax(summed, axis=1) == neuron_class))
+        if len(ids)
+        else 0.0,
+        "synapses": float(len(classes)),
+        "neurons": float(len(ids)),
+    }
+
+
+def evaluate_synister(bundle: Bundle, volume: EMVolume, opts: EvalOptions) -> dict[str, float]:
+    syn = volume.synapses
+    classes = volume.synapse_transmitters()
+    # one sample per presynaptic site: a T-bar with k partners repeats its row k times
+    _, first = np.unique(syn.pre_ids, return_index=True)
+    first = first[classes[first] >= 0]
+    if len(first) == 0:
+        raise InvalidInput(
+            "the held-out volume has no synapse with a known transmitter",
+            hint="use an emzoo synth volume (it stores the neuron → transmitter table)",
+        )
+    locations = syn.pre_locations[first]
+    voxels = np.floor((locations - np.asarray(volume.offset)) / np.asarray(volume.voxel_size))
+    shape = tuple(int(s) for s in bundle.meta["input"]["valid_size"]["min"])
+    crops = crops_around(volume.raw, voxels.astype(np.int64), shape)
+    probs = predict_classes(bundle, crops, Model(bundle, opts.threads))
+    return score_classes(probs, classes[first], volume.neurons_at(locations))

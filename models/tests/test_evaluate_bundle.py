@@ -1,0 +1,148 @@
+"""`emzoo evaluate` end to end: small bundles exported into a tmp dir (random weights, legacy
+ONNX exporter, no size check) run over tiny synthetic volumes through onnxruntime; metrics are
+finite and in range, --write puts them into a still-valid bundle.yaml, bad input fails clearly."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from emzoo.cli import main
+from emzoo.data.synth import generate_volume
+from emzoo.data.zarr_io import write_zarr
+from emzoo.evaluate import EvalOptions, evaluate_bundle
+from emzoo.evaluate.grow_boundary import grow_boundary
+from emzoo.evaluate.lsd import score_affinities
+from emzoo.export import ExportOptions, export_bundle, validate_bundle
+from emzoo.registry import get_preset
+from emzoo.targets import STANDARD_3D, affinities
+
+TRAINING = {
+    "data": {"description": "test volume", "synthetic": True},
+    "iterations": 0,
+    "seed": 0,
+    "final_losses": {"loss": 1.0},
+    "held_out_metrics": {},
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def iso_volume(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "held.zarr"
+    write_zarr(generate_volume((52, 52, 52), "isotropic", seed=7, synapse_density=40), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def aniso_volume(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "held_aniso.zarr"
+    write_zarr(generate_volume((12, 96, 96), "anisotropic", seed=7, synapse_density=60), path)
+    return path
+
+
+def _export(folder: Path, preset: str, training: dict | None) -> Path:
+    ckpt = None
+    if training is not None:
+        torch.manual_seed(0)
+        ckpt = folder / f"{preset}.pt"
+        state = get_preset(preset).build().state_dict()
+        torch.save({"model_state_dict": state, "preset": preset, "training": training}, ckpt)
+    out = folder / preset
+    export_bundle(
+        ExportOptions(preset=preset, out=out, checkpoint=ckpt, exporter="legacy", size_check=False)
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def lsd_bundle(tmp_path_factory) -> Path:
+    return _export(tmp_path_factory.mktemp("b"), "lsd-small-mtlsd", TRAINING)
+
+
+@pytest.fixture(scope="module")
+def synister_bundle(tmp_path_factory) -> Path:
+    return _export(tmp_path_factory.mktemp("b"), "synister-small", None)
+
+
+def _finite(metrics: dict) -> None:
+    assert metrics and all(math.isfinite(v) for v in metrics.values()), metrics
+
+
+def test_lsd_bundle_evaluates_and_writes_metrics(lsd_bundle, iso_volume, capsys):
+    files_before = yaml.safe_load((lsd_bundle / "bundle.yaml").read_text())["files"]
+    code = main(["evaluate", "--bundle", str(lsd_bundle), "--data", str(iso_volume), "--json",
+                 "--write", "--threads", "1"])  # fmt: skip
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    m = report["metrics"]
+    _finite(m)
+    assert 0 <= m["adapted_rand_error"] <= 1 and 0 <= m["rand_precision"] <= 1
+    assert m["voi_split"] >= 0 and m["voi_merge"] >= 0
+    assert 0 <= m["affinity_mse"] <= 1 and 0 <= m["affinity_mae"] <= 1
+    assert m["gt_segments"] > 1
+    assert "--seed 7" in report["held_out"]
+    bundle = validate_bundle(lsd_bundle)  # schema and sha256 still hold
+    assert bundle["training"]["held_out_metrics"] == pytest.approx(m)
+    assert bundle["training"]["data"]["held_out"] == report["held_out"]
+    assert bundle["files"] == files_before
+    # writing twice keeps one note about the evaluation
+    assert (
+        main(["evaluate", "--bundle", str(lsd_bundle), "--data", str(iso_volume), "--write"]) == 0
+    )
+    notes = validate_bundle(lsd_bundle)["training"]["notes"]
+    assert notes.count("held-out metrics by emzoo evaluate") == 1
+
+
+def test_perfect_affinities_score_perfectly(iso_volume):
+    """The LSD scoring path with the training target itself as the prediction."""
+    from emzoo.data import read_volume
+
+    labels = read_volume(iso_volume).neurons.astype(np.uint64)[10:-10, 10:-10, 10:-10]
+    target, mask = affinities(grow_boundary(labels, 1), STANDARD_3D)
+    s = score_affinities(target, STANDARD_3D, labels, EvalOptions(), target, mask)
+    assert s["affinity_mse"] == 0.0 and s["affinity_mae"] == 0.0
+    assert s["adapted_rand_error"] < 0.15
+    noisy = np.clip(target + np.random.default_rng(0).normal(0, 0.45, target.shape), 0, 1)
+    worse = score_affinities(noisy.astype(np.float32), STANDARD_3D, labels, EvalOptions(), target)
+    assert worse["affinity_mse"] > 0.05 and worse["adapted_rand_error"] > s["adapted_rand_error"]
+
+
+def test_synister_bundle_evaluates(synister_bundle, aniso_volume):
+    report = evaluate_bundle(synister_bundle, aniso_volume, EvalOptions(threads=1))
+    m = report["metrics"]
+    _finite(m)
+    assert m["synapses"] >= 1
+    for k in ("synapse_accuracy", "synapse_balanced_accuracy", "neuron_accuracy"):
+        assert 0 <= m[k] <= 1
+
+
+def test_untrained_bundle_cannot_take_metrics(synister_bundle, aniso_volume, capsys):
+    code = main(["evaluate", "--bundle", str(synister_bundle), "--data", str(aniso_volume),
+                 "--write"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 3 and "no training record" in err and "--checkpoint" in err
+    assert validate_bundle(synister_bundle)["training"] is None
+
+
+def test_wrong_voxel_size_and_missing_data(synister_bundle, iso_volume, tmp_path, capsys):
+    assert main(["evaluate", "--bundle", str(synister_bundle), "--data", str(iso_volume)]) == 3
+    assert "voxel size" in capsys.readouterr().err
+    missing = tmp_path / "nope.zarr"
+    assert main(["evaluate", "--bundle", str(synister_bundle), "--data", str(missing)]) == 3
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["evaluate", "--bundle", str(tmp_path), "--data", str(iso_volume)]) == 3
+    assert "bundle.yaml" in capsys.readouterr().err
