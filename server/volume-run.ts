@@ -172,8 +172,23 @@ export interface VolumeRunOptions {
   readonly onNote?: (note: string) => void;
 }
 
-/** Checks the input against the bundle, then runs (or resumes) the blockwise prediction. */
-export async function runVolume(o: VolumeRunOptions): Promise<BlockwiseResult> {
+export interface CheckedInput {
+  /** The input (windowed to the ROI if one was given). */
+  readonly input: Volume;
+  /** Voxel size found on the input, if any. */
+  readonly found: VoxelSize | undefined;
+}
+
+/**
+ * Everything that can be checked before a block runs: a dense model, the input's axes/channels,
+ * dtype, voxel size (vs the bundle's), the ROI inside the volume, the block a valid model size.
+ */
+export async function checkVolumeInput(
+  o: Pick<
+    VolumeRunOptions,
+    'modelId' | 'bundle' | 'input' | 'roi' | 'block' | 'ignoreVoxelSize' | 'signal' | 'onNote'
+  >,
+): Promise<CheckedInput> {
   const b = o.bundle;
   if (b.output.kind !== 'dense') {
     throw argErr(
@@ -189,7 +204,7 @@ export async function runVolume(o: VolumeRunOptions): Promise<BlockwiseResult> {
     throw new ServeError(
       'InvalidTensor',
       `input ${full.location} has shape [${full.shape}]; model '${o.modelId}' needs ${cIn === 1 ? '[z, y, x] or ' : ''}[${cIn}, z, y, x]`,
-      { hint: 'point --input at the raw intensity array (axes z, y, x; channels first if any)' },
+      { hint: 'point the input at the raw intensity array (axes z, y, x; channels first if any)' },
     );
   }
   if (!READABLE.includes(full.dtype)) {
@@ -239,6 +254,15 @@ export async function runVolume(o: VolumeRunOptions): Promise<BlockwiseResult> {
       );
     }
   }
+  return { input, found };
+}
+
+/** Checks the input against the bundle, then runs (or resumes) the blockwise prediction. */
+export async function runVolume(o: VolumeRunOptions): Promise<BlockwiseResult> {
+  const b = o.bundle;
+  const g = geometryOf(b);
+  const { input, found } = await checkVolumeInput(o);
+  const want = b.input.voxel_size_nm;
   const voxel = found?.nm ?? want;
   const offsetNm = (o.roi?.start ?? [0, 0, 0]).map((s, i) => s * (voxel[i] as number));
   const outPath = o.output.path ? join(o.output.container, o.output.path) : o.output.container;

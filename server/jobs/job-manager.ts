@@ -13,7 +13,7 @@ import { toHttpError } from '../http-errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { confine } from '../paths.js';
-import { parseRoi, parseZarrLocation, runVolume } from '../volume-run.js';
+import { checkVolumeInput, parseRoi, parseZarrLocation, runVolume } from '../volume-run.js';
 import { JOB_ID, JOB_STATES, type JobRecord, type JobSpec, JobStore, TERMINAL } from './job-store.js';
 
 const SHUTDOWN = Symbol('shutdown');
@@ -78,7 +78,14 @@ export class JobManager {
       });
     }
     void output;
-    if (spec.roi !== null) parseRoi(spec.roi);
+    // The checks a run would make first (voxel size, axes, dtype, roi, block): fail now with a 4xx.
+    await checkVolumeInput({
+      modelId: spec.model,
+      bundle: entry.bundle,
+      input: { container: confine(this.config.dataRoot, input.container, 'input'), path: input.path },
+      roi: spec.roi === null ? undefined : parseRoi(spec.roi),
+      block: spec.block ?? undefined,
+    });
     const now = new Date().toISOString();
     const rec: JobRecord = {
       ...spec,

@@ -27,6 +27,7 @@ const LIMIT = 8 * 2 ** 20;
 beforeAll(async () => {
   ws = workspace();
   await writeRawZarr(join(ws.data, 'raw.zarr'), [8, 8, 8], [8, 8, 8]);
+  await writeRawZarr(join(ws.data, 'raw4.zarr'), [8, 8, 8], [4, 4, 4]);
   mkdirSync(join(ws.dir, 'outside.zarr'));
   symlinkSync(join(ws.dir, 'outside.zarr'), join(ws.data, 'escape.zarr'));
   srv = await startTestServer(testConfig(ws, { maxBodyBytes: LIMIT, maxConcurrent: 1, maxQueue: 0 }));
@@ -408,6 +409,38 @@ const CASES: Case[] = [
     headers: auth,
     status: 404,
     code: 'ModelNotFound',
+  },
+  {
+    name: 'job on a volume at another voxel size',
+    method: 'POST',
+    path: '/jobs',
+    template: '/jobs',
+    body: json({ model: LSD, input: 'raw4.zarr/volumes/raw', output: 'o.zarr' }),
+    headers: auth,
+    status: 400,
+    code: 'VoxelSizeMismatch',
+    hint: /resample/,
+  },
+  {
+    name: 'job input that is not an array',
+    method: 'POST',
+    path: '/jobs',
+    template: '/jobs',
+    body: json({ model: LSD, input: 'raw.zarr/volumes', output: 'o.zarr' }),
+    headers: auth,
+    status: 400,
+    code: 'Volume',
+  },
+  {
+    name: 'job block not a model size',
+    method: 'POST',
+    path: '/jobs',
+    template: '/jobs',
+    body: json({ model: LSD, input: 'raw.zarr/volumes/raw', output: 'o.zarr', block: [45, 44, 44] }),
+    headers: auth,
+    status: 400,
+    code: 'InvalidArgument',
+    hint: /\[44,44,44\] \+ k·\[4,4,4\]/,
   },
   {
     name: 'job JSON malformed',

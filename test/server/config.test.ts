@@ -1,0 +1,54 @@
+/** Server configuration: layers (file < env < flags), validation naming every problem, and the `serve` CLI refusing bad settings. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { main } from '../../cli/main.js';
+import { configFromEnv, configFromFile, isServeError, resolveConfig } from '../../server/index.js';
+import { tempDir } from '../exporters/bundles.js';
+
+describe('resolveConfig', () => {
+  test('later layers win; env names are EMZOO_SERVE_<UPPER_SNAKE>', () => {
+    const dir = tempDir();
+    const file = join(dir, 'serve.yaml');
+    writeFileSync(file, 'port: 9000\nmaxQueue: 3\nmodelsDir: models\n');
+    const c = resolveConfig(
+      [
+        configFromFile(file),
+        configFromEnv({ EMZOO_SERVE_PORT: '9100', EMZOO_SERVE_MAX_BODY_BYTES: '4096' }),
+        { maxQueue: '5' },
+      ],
+      dir,
+    );
+    expect(c.port).toBe(9100);
+    expect(c.maxBodyBytes).toBe(4096);
+    expect(c.maxQueue).toBe(5);
+    expect(c.modelsDir).toBe(join(dir, 'models'));
+    expect(c.host).toBe('127.0.0.1');
+  });
+
+  test('every bad value is named in one ConfigInvalid', () => {
+    try {
+      resolveConfig([{ port: 'eighty', maxConcurrent: 0, logLevel: 'loud', token: 'short' }]);
+      expect.unreachable();
+    } catch (err) {
+      expect(isServeError(err, 'ConfigInvalid')).toBe(true);
+      const m = (err as Error).message;
+      for (const k of ['port', 'maxConcurrent', 'logLevel', 'token']) expect(m).toContain(k);
+    }
+  });
+
+  test('a public host needs a token; unknown file keys are refused', () => {
+    expect(() => resolveConfig([{ host: '0.0.0.0' }])).toThrow(/no token is set/);
+    expect(resolveConfig([{ host: '0.0.0.0', token: 'a-long-enough-token' }]).host).toBe('0.0.0.0');
+    const file = join(tempDir(), 'c.json');
+    writeFileSync(file, JSON.stringify({ prot: 1 }));
+    expect(() => configFromFile(file)).toThrow(/unknown key\(s\) prot/);
+  });
+
+  test('`serve` with a bad flag exits 2 with the problem and a hint', async () => {
+    const err: string[] = [];
+    const code = await main(['serve', '--port', '99999'], { out: () => {}, err: (t) => err.push(t) });
+    expect(code).toBe(2);
+    expect(err.join('')).toMatch(/\[ConfigInvalid\].*port must be an integer in 0\.\.65535[\s\S]*hint:/);
+  });
+});
