@@ -42,11 +42,18 @@ def setup(msg: dict) -> dict:
         so.inter_op_num_threads = 1
         so.log_severity_level = 3
         state["sessions"][t] = ort.InferenceSession(
-            str(bundle / meta["weights"]["onnx"]["file"]), so, providers=["CPUExecutionProvider"]
+            str(bundle / meta["weights"]["onnx"]["file"]),
+            so,
+            providers=["CPUExecutionProvider"],
         )
     state["torch"] = load_torch_model(bundle)
     state["xt"] = torch.from_numpy(state["x"])
-    return {"ok": True, "onnxruntime": ort.__version__, "torch": torch.__version__, "numpy": np.__version__}
+    return {
+        "ok": True,
+        "onnxruntime": ort.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def run_once(engine: str, threads: int) -> np.ndarray:

@@ -21,13 +21,19 @@ def load_bundle_yaml(bundle: Path) -> dict:
 def load_torch_model(bundle: Path) -> torch.nn.Module:
     meta = load_bundle_yaml(bundle)
     arch = meta["architecture"]
-    spec = importlib.util.spec_from_file_location(f"bundle_arch_{bundle.name}", bundle / arch["source"])
+    spec = importlib.util.spec_from_file_location(
+        f"bundle_arch_{bundle.name}", bundle / arch["source"]
+    )
     if spec is None or spec.loader is None:
         raise SystemExit(f"cannot import {bundle / arch['source']}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     model = getattr(module, arch["callable"])(**arch["kwargs"])
-    state = torch.load(bundle / meta["weights"]["state_dict"]["file"], map_location="cpu", weights_only=True)
+    state = torch.load(
+        bundle / meta["weights"]["state_dict"]["file"],
+        map_location="cpu",
+        weights_only=True,
+    )
     model.load_state_dict(state)
     return model.eval()

@@ -24,7 +24,9 @@ def infer() -> np.ndarray:
     i = h.InferInput(md["inputs"][0]["name"], list(x.shape), "UINT8")
     i.set_data_from_numpy(x, binary_data=True)
     name_out = md["outputs"][0]["name"]
-    r = c.infer(model, [i], outputs=[h.InferRequestedOutput(name_out, binary_data=True)])
+    r = c.infer(
+        model, [i], outputs=[h.InferRequestedOutput(name_out, binary_data=True)]
+    )
     return r.as_numpy(name_out)
 
 
@@ -46,7 +48,10 @@ def main() -> None:
             out = {"ms": (time.perf_counter() - t0) * 1000}
         elif msg["cmd"] == "check":
             y = infer()
-            out = {"max_abs": float(np.abs(y - np.load(msg["reference"])).max()), "shape": list(y.shape)}
+            out = {
+                "max_abs": float(np.abs(y - np.load(msg["reference"])).max()),
+                "shape": list(y.shape),
+            }
         else:
             out = {"error": f"unknown cmd {msg['cmd']}"}
         sys.stdout.write(json.dumps(out) + "\n")
