@@ -74,3 +74,9 @@ def test_resume_from_a_later_checkpoint_than_the_last_save(tmp_path):
     train(make_toy_task_dropout, _cfg(tmp_path, 4), preset="toy")
     res = train(make_toy_task_dropout, _cfg(tmp_path, 6, resume=True), preset="toy")
     assert res.start_iteration == 4 and len(res.losses) == 2
+
+
+def test_data_workers_give_the_same_trajectory(tmp_path):
+    inline = train(make_toy_task_dropout, _cfg(tmp_path / "inline", 6), preset="toy")
+    workers = train(make_toy_task_dropout, _cfg(tmp_path / "workers", 6, workers=2), preset="toy")
+    assert workers.losses == inline.losses

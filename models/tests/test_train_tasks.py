@@ -119,7 +119,8 @@ def test_emzoo_train_writes_checkpoint_and_csv_and_resumes(volumes, tmp_path):
     )
     assert loaded.training["data"]["synthetic"] is True
     assert set(loaded.training["final_losses"]) == {"loss", "loss_lsds", "loss_affs"}
-    assert main([*args, "--iterations", "3", "--resume"]) == 0
+    # resumed with a data worker process: the gunpowder pipeline runs in a forked worker
+    assert main([*args, "--iterations", "3", "--resume", "--workers", "1"]) == 0
     with (out / "train_log.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert [int(r["iteration"]) for r in rows] == [1, 2, 3]

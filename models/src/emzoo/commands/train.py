@@ -60,6 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device", default="auto", help="auto (GPU when present), cpu, cuda, cuda:N"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="data worker processes per rank (default 0: in the training loop, augmenting on "
+        "the training device; with workers, augmentation runs on their CPUs)",
+    )
     parser.add_argument("--threads", type=_positive, default=None, help="CPU threads per process")
 
 
@@ -88,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.lr is not None and not args.lr > 0:
         raise InvalidInput(f"--lr {args.lr} must be positive", hint="e.g. --lr 5e-5")
+    if args.workers < 0:
+        raise InvalidInput(f"--workers {args.workers} must be 0 or more", hint="e.g. --workers 4")
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = TrainConfig(
@@ -100,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         log_every=args.log_every,
         resume=args.resume,
         device=args.device,
+        workers=args.workers,
     )
     try:
         result = train(task_factory(preset, args.data), cfg, preset.name)

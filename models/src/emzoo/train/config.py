@@ -33,6 +33,7 @@ class TrainConfig:
     log_every: int = 10
     resume: bool = False
     device: str = "auto"
+    workers: int = 0  # data worker processes per rank (0: batches are made in the training loop)
     extra: dict = field(default_factory=dict)  # free-form facts copied into the training record
 
     def as_record(self) -> dict:

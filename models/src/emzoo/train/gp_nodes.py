@@ -83,3 +83,33 @@ class ArrayFn(gp.BatchFilter):
             arr = gp.Array(np.asarray(results[name], dtype=dtype), spec)
             out[key] = arr.crop(request[key].roi)
         return out
+
+
+class NumpySource(gp.BatchProvider):
+    """An in-memory numpy volume as a gunpowder source: plain slicing, no dask.
+
+    (gp.ArraySource reads through funlib.persistence's dask arrays, whose thread pool does not
+    survive the fork into data worker processes: a worker would wait for it forever.)
+    """
+
+    def __init__(self, key: gp.ArrayKey, data: np.ndarray, offset, voxel_size) -> None:
+        self.key, self.data = key, data
+        vs = gp.Coordinate(voxel_size)
+        roi = gp.Roi(gp.Coordinate(offset), gp.Coordinate(data.shape[-3:]) * vs)
+        interpolatable = bool(np.issubdtype(data.dtype, np.floating) or data.dtype == np.uint8)
+        self.array_spec = gp.ArraySpec(
+            roi=roi, voxel_size=vs, interpolatable=interpolatable, dtype=data.dtype
+        )
+
+    def setup(self) -> None:
+        self.provides(self.key, self.array_spec.copy())
+
+    def provide(self, request: gp.BatchRequest) -> gp.Batch:
+        spec = self.array_spec.copy()
+        spec.roi = request[self.key].roi
+        start = (spec.roi.offset - self.array_spec.roi.offset) / spec.voxel_size
+        shape = spec.roi.shape / spec.voxel_size
+        window = tuple(slice(s, s + n) for s, n in zip(start, shape, strict=True))
+        batch = gp.Batch()
+        batch[self.key] = gp.Array(np.array(self.data[(..., *window)]), spec)
+        return batch

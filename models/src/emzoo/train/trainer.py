@@ -44,6 +44,38 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
 
 
+class _Iterations(torch.utils.data.Dataset):
+    """Index = iteration; the task's batch function is a pure function of it, so workers can
+    make batches in any process and order and the loader hands them back in order."""
+
+    def __init__(self, batches) -> None:
+        self.batches = batches
+
+    def __len__(self) -> int:
+        return 2**62
+
+    def __getitem__(self, it: int):
+        return self.batches(int(it))
+
+
+def _batch_stream(task: Task, start: int, end: int, workers: int):
+    if workers == 0:
+        for it in range(start, end):
+            yield task.batches(it)
+        return
+    # fork: workers inherit the built pipeline and the in-memory volume (no pickling)
+    loader = torch.utils.data.DataLoader(
+        _Iterations(task.batches),
+        batch_size=None,
+        sampler=range(start, end),
+        num_workers=workers,
+        multiprocessing_context="fork",
+        prefetch_factor=2,
+        timeout=900,  # a stuck worker fails the run instead of hanging it
+    )
+    yield from loader
+
+
 def _to_device(batch, device: torch.device) -> dict[str, torch.Tensor]:
     out = {}
     for k, v in batch.items():
@@ -122,9 +154,10 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
         ckpt_path = None
         t0 = tick = time.perf_counter()
         model.train()
-        for it in range(start, cfg.iterations):
+        stream = _batch_stream(task, start, cfg.iterations, cfg.workers)
+        for it, raw_batch in zip(range(start, cfg.iterations), stream, strict=True):
             torch.manual_seed(mix_seed(cfg.seed, env.rank, it))  # dropout etc.: same on resume
-            batch = _to_device(task.batches(it), env.device)
+            batch = _to_device(raw_batch, env.device)
             heads = runner(batch[task.input_key])
             loss, parts = total_loss(task.terms, heads, batch)
             optimizer.zero_grad(set_to_none=True)

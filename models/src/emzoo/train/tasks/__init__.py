@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from emzoo.preset import Preset
 from emzoo.train.config import TrainConfig
 from emzoo.train.distributed import DistEnv, mix_seed
@@ -22,7 +24,9 @@ def build_task(preset: Preset, data: str | Path, env: DistEnv, cfg: TrainConfig)
 
     volume = load_volume(data)
     module = importlib.import_module(f"emzoo.train.tasks.{preset.task}")
-    task = module.build(preset, volume, env, mix_seed(cfg.seed, 0x5EED), cfg.batch_size)
+    # data workers are forked processes, which must not touch CUDA: they augment on the CPU
+    device = env.device if cfg.workers == 0 else torch.device("cpu")
+    task = module.build(preset, volume, env, mix_seed(cfg.seed, 0x5EED), cfg.batch_size, device)
     task.record.setdefault("data", str(data))
     task.record.setdefault("task_kind", preset.task)
     synthetic = volume.attrs.get("generator") == "emzoo.data.synth"

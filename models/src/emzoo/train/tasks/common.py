@@ -7,12 +7,12 @@ from pathlib import Path
 import gunpowder as gp
 import kornia.augmentation as K
 import numpy as np
-from funlib.persistence import Array as PArray
 
 from emzoo.augment import TorchAugment
 from emzoo.data.volume import EMVolume
 from emzoo.errors import InvalidInput
 from emzoo.preset import Preset
+from emzoo.train.gp_nodes import NumpySource
 
 
 def load_volume(path: str | Path) -> EMVolume:
@@ -51,9 +51,7 @@ def grid_of(volume: EMVolume, preset: Preset) -> tuple[tuple[int, int, int], tup
 
 def source(key: gp.ArrayKey, data: np.ndarray, offset, voxel_size):
     """An in-memory array padded with zeros outside its ROI (any request fits)."""
-    return gp.ArraySource(key, PArray(data, offset=offset, voxel_size=voxel_size)) + gp.Pad(
-        key, None
-    )
+    return NumpySource(key, data, offset, voxel_size) + gp.Pad(key, None)
 
 
 def merged(*pipelines):

@@ -30,7 +30,10 @@ from emzoo.train.task import LossTerm, Task
 from emzoo.train.tasks import common as c
 
 
-def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int) -> Task:
+def build(
+    preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int, device
+) -> Task:
+    """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers)."""
     if preset.in_channels != 1:
         raise InvalidInput(
             f"{preset.name} takes {preset.in_channels} input channels (autocontext stage 2)",
@@ -88,7 +91,7 @@ def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size:
         c.source(LABELS, volume.neurons.astype(np.uint64), off, vs),
         c.source(MASK, mask.astype(np.uint8), off, vs),
     )
-    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[LABELS], masks=[MASK], device=env.device)
+    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[LABELS], masks=[MASK], device=device)
     pipeline += gp.SimpleAugment(transpose_only=[1, 2] if aniso else None)
     pipeline += c.intensity_augment(RAW, vs)
     pipeline += gp.GrowBoundary(LABELS, MASK, steps=1, only_xy=aniso)

@@ -24,7 +24,10 @@ from emzoo.train.task import LossTerm, Task
 from emzoo.train.tasks import common as c
 
 
-def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int) -> Task:
+def build(
+    preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int, device
+) -> Task:
+    """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers)."""
     if volume.microtubule_labels is None:
         raise InvalidInput(
             "the training data has no rasterised microtubule tracks (microtubules/labels)",
@@ -42,7 +45,7 @@ def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size:
         c.source(RAW, volume.raw, off, vs) + gp.Normalize(RAW),
         c.source(TRACKS, volume.microtubule_labels.astype(np.uint64), off, vs),
     )
-    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[TRACKS], device=env.device)
+    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[TRACKS], device=device)
     pipeline += gp.SimpleAugment(transpose_only=[1, 2] if c.anisotropic(vs) else None)
     pipeline += c.intensity_augment(RAW, vs)
     ctx = tuple(int(np.ceil(3 * sigma / v)) * v for v in vs)

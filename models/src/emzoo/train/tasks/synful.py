@@ -30,7 +30,10 @@ MASK_RADIUS_NM = 10.0  # RasterizePoints ball radius (originals 3.3)
 VECTOR_RADIUS_NM = 100.0  # d_blob_radius
 
 
-def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int) -> Task:
+def build(
+    preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int, device
+) -> Task:
+    """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers)."""
     if volume.neurons is None or len(volume.synapses) == 0:
         raise InvalidInput(
             "the training data has no neuron labels or no synapses",
@@ -71,7 +74,7 @@ def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size:
         context=tuple(int(np.ceil(vec_r / v)) * v for v in vs),
     )
     pipeline += c.torch_augment(
-        RAW, vs, in_shape, labels=[POST], masks=[VEC_MASK], vectors=[VEC], device=env.device
+        RAW, vs, in_shape, labels=[POST], masks=[VEC_MASK], vectors=[VEC], device=device
     )
     pipeline += c.intensity_augment(RAW, vs)
     pipeline += ArrayFn(balance, {"mask": POST}, {"w": (POST_W, np.float32)})

@@ -22,7 +22,10 @@ from emzoo.train.task import LossTerm, Task
 from emzoo.train.tasks import common as c
 
 
-def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int) -> Task:
+def build(
+    preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int, device
+) -> Task:
+    """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers)."""
     if len(volume.synapses) == 0:
         raise InvalidInput("the training data has no synapses", hint="write it with `emzoo synth`")
     vs, off = c.grid_of(volume, preset)
@@ -46,7 +49,7 @@ def build(preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size:
         return locations[i] + rng.uniform(-jitter, jitter), {"classes": np.int64(k)}
 
     pipeline = c.source(RAW, volume.raw, off, vs) + gp.Normalize(RAW)
-    pipeline += c.torch_augment(RAW, vs, in_shape, device=env.device)
+    pipeline += c.torch_augment(RAW, vs, in_shape, device=device)
     pipeline += c.intensity_augment(RAW, vs)
     pipeline += gp.IntensityScaleShift(RAW, 2, -1)
     request = gp.BatchRequest()
