@@ -42,9 +42,11 @@ function readSummary(path: string): { status: string; checks: string[] } {
 describe.skipIf(!existsSync(BIOIMAGEIO))('bioimageio test (bioimageio.core)', () => {
   let dense: string;
   let classes: string;
+  let padded: string;
   beforeAll(async () => {
     dense = (await packageBundle(realBundle(), { outDir: tempDir() })).zipPath;
     classes = (await packageBundle(tinyBundle('classes'), { outDir: tempDir() })).zipPath;
+    padded = (await packageBundle(tinyBundle('padded'), { outDir: tempDir() })).zipPath;
   }, 240_000);
 
   it('passes the dense package (onnx, torchscript, state dict; sizes and batches)', async () => {
@@ -66,5 +68,29 @@ describe.skipIf(!existsSync(BIOIMAGEIO))('bioimageio test (bioimageio.core)', ()
     const r = await bioimageioTest(classes);
     expect(r.status, r.output.slice(-4000)).toBe('passed');
     expect(r.code).toBe(0);
+  }, 240_000);
+
+  it('tiles a halo package blockwise as consumers do, matching one whole-volume pass', async () => {
+    // bioimageio.core's blockwise prediction (the machinery tiktorch/ilastik build on) overlaps
+    // input blocks by the output halo and crops it; the interior must equal one ONNX pass.
+    const script = [
+      'import io, sys, zipfile, warnings, numpy as np, onnxruntime as ort',
+      'warnings.filterwarnings("ignore")',
+      'from bioimageio.core import load_description, predict',
+      'zp = sys.argv[1]; z = zipfile.ZipFile(zp)',
+      'x = np.load(io.BytesIO(z.read("test_input.npy")))',
+      'x = np.pad(x, ((0, 0), (0, 0), (0, 30), (0, 48), (0, 48)), mode="symmetric")',
+      'full = ort.InferenceSession(z.read("model.onnx")).run(None, {"raw": (x * np.float32(2 / 255) - 1).astype(np.float32)})[0]',
+      'md = load_description(zp, perform_io_checks=False)',
+      'y = predict(model=md, inputs={"raw": x}, blocksize_parameter=0).members["affinities"].data.to_numpy()',
+      'print(y.shape == full.shape, float(np.abs(y - full)[..., 2:-2, 2:-2, 2:-2].max()))',
+    ].join('\n');
+    const { stdout } = await exec(join(ROOT, '.venv/bin/python'), ['-c', script, padded], {
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+      maxBuffer: 16 << 20,
+    });
+    const [sameShape, maxErr] = stdout.trim().split('\n').pop()?.split(' ') ?? [];
+    expect(sameShape).toBe('True');
+    expect(Number(maxErr)).toBeLessThan(1e-4);
   }, 240_000);
 });

@@ -64,7 +64,7 @@ export function realBundle(): string {
   return join(dir, REAL_PRESET);
 }
 
-export type TinyKind = 'dense' | 'classes' | 'batch-mix' | 'static' | 'untrained';
+export type TinyKind = 'dense' | 'classes' | 'batch-mix' | 'static' | 'untrained' | 'padded';
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 

@@ -279,3 +279,14 @@ describe('package: a class-output (Synister-like) model', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 });
+
+describe('package: a network whose output keeps the input size', () => {
+  it('declares the border as halo (size reference without offset) and passes the model test', async () => {
+    const r = await packageBundle(tinyBundle('padded'), { outDir: tempDir() });
+    const space = (r.rdf.outputs[0]?.axes ?? []).filter((a) => a.type === 'space');
+    expect(space.map((a) => ('halo' in a ? a.halo : undefined))).toEqual([2, 2, 2]);
+    expect(space.map((a) => a.size)).toEqual(
+      ['z', 'y', 'x'].map((id) => ({ tensor_id: 'raw', axis_id: id })),
+    );
+  }, 60_000);
+});
