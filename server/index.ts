@@ -15,6 +15,7 @@ export { jsonLogger, type Logger } from './logger.js';
 export { openApiDocument } from './openapi.js';
 export { confine, MODEL_ID } from './paths.js';
 export {
+  checkVolumeInput,
   findVoxelSize,
   parseRoi,
   parseTriple,

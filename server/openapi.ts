@@ -364,6 +364,42 @@ export const openApiDocument = {
         },
       },
     },
+    '/v2/models/{id}/versions/{v}/ready': {
+      get: {
+        summary: 'KServe model readiness',
+        parameters: [idParam, { name: 'v', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': ok('ready', { type: 'object', required: ['name', 'ready'] }),
+          '404': ERRORS['404'],
+          '503': ERRORS['503'],
+        },
+      },
+    },
+    '/v2/models/{id}/versions/{v}/infer': {
+      post: {
+        summary: 'KServe v2 inference; inputs of any size are tiled server-side',
+        description: `${binaryNote}. parameters.output_mode: valid (default, output = input − 2·halo) | zero | reflect | edge (output = input size). parameters.preprocessing: true (default: raw intensities; the bundle's scale_linear is applied) | false.`,
+        parameters: [idParam, { name: 'v', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          content: {
+            'application/json': { schema: ref('V2InferRequest') },
+            'application/octet-stream': {
+              schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: `${binaryNote}`,
+            content: {
+              'application/json': { schema: ref('V2InferResponse') },
+              'application/octet-stream': { schema: { type: 'string' } },
+            },
+          },
+          ...ERRORS,
+        },
+      },
+    },
     '/predict/{id}': {
       post: {
         summary:

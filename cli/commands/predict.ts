@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { loadBackend } from '../../runtime/index.js';
-import { parseRoi, parseTriple, parseZarrLocation, runVolume } from '../../server/index.js';
+import { checkVolumeInput, parseRoi, parseTriple, parseZarrLocation, runVolume } from '../../server/index.js';
 import { DEFAULT_WEIGHTS } from '../bundles.js';
 import type { Io } from '../io.js';
 import { asCliError } from './cli-errors.js';
@@ -81,6 +81,18 @@ async function predict(io: Io, opts: PredictOpts): Promise<void> {
   const memory = positiveInt(opts.memoryMb, '--memory-mb');
   const roi = opts.roi === undefined ? undefined : parseRoi(opts.roi);
   const block = opts.block === undefined ? undefined : parseTriple(opts.block, '--block');
+  const input = parseZarrLocation(opts.input);
+  const ignoreVoxelSize = opts.ignoreVoxelSize === true;
+  // Input checks first: a wrong voxel size should not wait for the model to load.
+  await checkVolumeInput({
+    modelId: src.id,
+    bundle: src.model,
+    input,
+    roi,
+    block,
+    ignoreVoxelSize,
+    onNote: (n) => io.err(`note: ${n}\n`),
+  });
   const backend = await loadBackend(`${src.model.dir}/${src.model.weights.onnx.file}`, { workers });
   const ctrl = new AbortController();
   const onSignal = () => ctrl.abort();
@@ -92,16 +104,15 @@ async function predict(io: Io, opts: PredictOpts): Promise<void> {
       modelId: src.id,
       bundle: src.model,
       backend,
-      input: parseZarrLocation(opts.input),
+      input,
       output: parseZarrLocation(opts.output),
       roi,
       block,
       outputDtype: opts.uint8 ? 'uint8' : 'float32',
       memoryBudgetBytes: memory * 2 ** 20,
-      ignoreVoxelSize: opts.ignoreVoxelSize === true,
+      ignoreVoxelSize,
       signal: ctrl.signal,
       onProgress: (p) => bar.update(p),
-      onNote: (n) => io.err(`note: ${n}\n`),
     });
     bar.end();
     io.out(
