@@ -1,0 +1,138 @@
+/**
+ * Bench 4: peak memory of `bioimage-export predict` on a small vs a large volume (default 128³ vs
+ * 512³ uint8 zarr, made here in /tmp) with the same settings. Max RSS comes from /usr/bin/time -v
+ * around the predict process (worker threads share that process, so they are included).
+ * Goal: about the same peak for both sizes (memory bounded by blocks in flight, not volume size).
+ *
+ *   node --import tsx bench/inference/predict-memory.ts [--sizes 128,512] [--threads 2] [--memory-mb 1024] [--rounds 3]
+ *   (--block Z: a fixed block edge instead of the planner's choice from --memory-mb)
+ */
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { planTiles } from '../../runtime/index.js';
+import {
+  bundleGeometry,
+  CLI,
+  checkBlock,
+  ensureBundle,
+  flags,
+  fmt,
+  HERE,
+  loadNote,
+  median,
+  runPython,
+  SCRATCH,
+  table,
+} from './common.js';
+
+const opt = flags({
+  preset: 'lsd-small-mtlsd',
+  sizes: '128,512',
+  threads: 2,
+  memoryMb: 1024,
+  rounds: 3,
+  block: 0,
+});
+
+interface Usage {
+  maxRssMb: number;
+  wallS: number;
+  cpuS: number;
+}
+
+/** Runs a command under /usr/bin/time -v; returns its max RSS, wall and CPU time. */
+function timeV(args: string[]): Promise<Usage> {
+  return new Promise((res, rej) => {
+    const child = spawn('/usr/bin/time', ['-v', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('close', (code) => {
+      if (code !== 0) return rej(new Error(`${args.join(' ')} exited ${code}: ${err.slice(-800)}`));
+      const num = (re: RegExp) => Number(re.exec(err)?.[1] ?? Number.NaN);
+      const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(err);
+      res({
+        maxRssMb: num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024,
+        wallS: wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : Number.NaN,
+        cpuS: num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/),
+      });
+    });
+  });
+}
+
+async function main() {
+  const bundle = ensureBundle(opt.preset);
+  const g = await bundleGeometry(bundle);
+  const sizes = opt.sizes.split(',').map(Number);
+  const geometry = {
+    minInput: g.minInput,
+    step: g.step,
+    halo: g.halo,
+    inputChannels: 1,
+    outputChannels: g.outputChannels,
+  };
+  if (opt.block) checkBlock(g, [opt.block, opt.block, opt.block]);
+  const dir = join(SCRATCH, 'memory');
+  for (const n of sizes) {
+    process.stderr.write(
+      await runPython([join(HERE, 'make_volume.py'), join(dir, `raw-${n}.zarr`), String(n)]),
+    );
+  }
+  console.log(
+    `# bench/inference/predict-memory: ${opt.preset}, predict --threads ${opt.threads} --memory-mb ${opt.memoryMb}${opt.block ? ` --block ${opt.block}` : ''} --uint8, ${opt.rounds} run(s) per size`,
+  );
+  for (const n of sizes) {
+    const p = planTiles([n, n, n], geometry, {
+      memoryBudgetBytes: (opt.memoryMb * 2 ** 20) / 2,
+      ...(opt.block ? { blockInput: [opt.block, opt.block, opt.block] } : {}),
+    });
+    console.log(
+      `#   ${n}³: block ${p.blockInput.join('×')} → ${p.blockOutput.join('×')}, ${p.blockCount} blocks; input ${fmt(n ** 3 / 2 ** 20, 0)} MiB uint8, output ${fmt((g.outputChannels * n ** 3) / 2 ** 20, 0)} MiB uint8`,
+    );
+  }
+  console.log(`# before: ${loadNote()}`);
+
+  const runs = new Map<number, Usage[]>();
+  for (let r = 0; r < opt.rounds; r++) {
+    for (const n of r % 2 ? [...sizes].reverse() : sizes) {
+      const out = join(dir, `out-${n}.zarr`);
+      rmSync(out, { recursive: true, force: true });
+      rmSync(`${out}.done.jsonl`, { force: true });
+      const args = [process.execPath, CLI, 'predict', '-q', '--uint8', '--model', bundle];
+      args.push('--input', `${join(dir, `raw-${n}.zarr`)}/volumes/raw`, '--output', out);
+      args.push('--threads', String(opt.threads), '--memory-mb', String(opt.memoryMb));
+      if (opt.block) args.push('--block', [opt.block, opt.block, opt.block].join(','));
+      const u = await timeV(args);
+      runs.set(n, [...(runs.get(n) ?? []), u]);
+      process.stderr.write(`${n}³ run ${r + 1}: ${fmt(u.maxRssMb, 0)} MiB, ${fmt(u.wallS, 1)} s\n`);
+    }
+  }
+  const small = median((runs.get(sizes[0] as number) ?? []).map((u) => u.maxRssMb));
+  console.log(
+    table(
+      ['volume', 'max RSS MiB (median)', 'runs MiB', 'wall s (median)', 'Mvox/s', 'RSS / smallest'],
+      sizes.map((n) => {
+        const us = runs.get(n) ?? [];
+        const rss = median(us.map((u) => u.maxRssMb));
+        const wall = median(us.map((u) => u.wallS));
+        return [
+          `${n}³`,
+          fmt(rss, 0),
+          us.map((u) => fmt(u.maxRssMb, 0)).join(' '),
+          fmt(wall, 1),
+          fmt(n ** 3 / wall / 1e6, 3),
+          fmt(rss / small, 2),
+        ];
+      }),
+    ),
+  );
+  const big = median((runs.get(sizes.at(-1) as number) ?? []).map((u) => u.maxRssMb));
+  console.log(
+    `peak memory ${sizes.at(-1)}³ / ${sizes[0]}³ = ${fmt(big / small, 2)} (goal: about 1; volume ratio ${fmt(((sizes.at(-1) as number) / (sizes[0] as number)) ** 3, 0)}×)`,
+  );
+  console.log(`# after:  ${loadNote()}`);
+}
+
+await main();
