@@ -31,6 +31,7 @@ from emzoo.train.scalar_log import ScalarLog
 from emzoo.train.task import Heads, Task, total_loss
 
 TaskFactory = Callable[[DistEnv, TrainConfig], Task]
+HISTORY_KEPT = 1000  # logged rows kept in the training record
 
 
 @dataclass
@@ -126,6 +127,9 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
                 model.load_state_dict(ckpt["model_state_dict"])
                 optimizer.load_state_dict(ckpt["optimizer_state_dict"])
                 restore_rng_states(ckpt["rng_states"])
+                if cfg.lr is not None:  # an explicit --lr wins over the checkpoint's
+                    for group in optimizer.param_groups:
+                        group["lr"] = cfg.lr
                 start = int(ckpt["iteration"])
                 previous = ckpt.get("training_record", {})
                 history = list(previous.get("history", []))
@@ -153,6 +157,7 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
         losses: list[float] = []
         ckpt_path = None
         t0 = tick = time.perf_counter()
+        last_logged = start
         model.train()
         stream = _batch_stream(task, start, cfg.iterations, cfg.workers)
         for it, raw_batch in zip(range(start, cfg.iterations), stream, strict=True):
@@ -167,7 +172,7 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
             step = it + 1
             if step % cfg.log_every == 0 or step == cfg.iterations:
                 now = time.perf_counter()
-                n = (step - start) % cfg.log_every or cfg.log_every
+                n, last_logged = step - last_logged, step
                 vals = _mean_over_ranks(
                     [float(loss.detach()), *(float(p.detach()) for p in parts.values())], env
                 )
@@ -178,6 +183,7 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
                 tick = now
                 log.write(step, row)
                 history.append({"iteration": step, **{k: row[k] for k in ["loss", *labels]}})
+                del history[:-HISTORY_KEPT]  # the CSV has every row; checkpoints stay small
                 if env.is_main:
                     print(f"iteration {step}: loss {vals[0]:.6g}", flush=True)
             if step % cfg.save_every == 0 or step == cfg.iterations:
