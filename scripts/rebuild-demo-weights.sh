@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Rebuild the four demo bundles (weights/<id>/) from scratch with fixed seeds:
+# synthesize training and held-out volumes -> `emzoo train` each small preset -> `emzoo export
+# --checkpoint` -> `emzoo evaluate --write` (held-out metrics into bundle.yaml's training record).
+#
+#   bash scripts/rebuild-demo-weights.sh            # the real thing (~35 min on 2 free cores)
+#   SMOKE=1 bash scripts/rebuild-demo-weights.sh    # a few iterations into $WORK/weights (minutes)
+#
+# Environment: WORK (scratch folder, default /tmp/emzoo-demo-weights[-smoke]), OUT (bundle folder,
+# default weights/, or $WORK/weights with SMOKE=1), ITERS_LSD / ITERS_SYNFUL / ITERS_SYNISTER /
+# ITERS_MICRON (training iterations), NICE (nice level of the heavy steps, default 0).
+# Two lanes run side by side, one thread each: LSD then Synister, Synful then Micron.
+# See docs/demo-weights.md for timings and the metrics reached.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+EMZOO="$ROOT/.venv/bin/emzoo"
+SMOKE=${SMOKE:-0}
+if [ "$SMOKE" = 1 ]; then WORK=${WORK:-/tmp/emzoo-demo-weights-smoke}; else WORK=${WORK:-/tmp/emzoo-demo-weights}; fi
+NICE=${NICE:-0}
+if [ "$SMOKE" = 1 ]; then
+  OUT=${OUT:-$WORK/weights}
+  : "${ITERS_LSD:=4}" "${ITERS_SYNFUL:=4}" "${ITERS_SYNISTER:=4}" "${ITERS_MICRON:=4}"
+  ISO_TRAIN=96,96,96 ISO_HELD=64,64,64 ANISO_TRAIN=32,256,256 ANISO_HELD=32,192,192
+else
+  OUT=${OUT:-weights}
+  : "${ITERS_LSD:=1500}" "${ITERS_SYNFUL:=1500}" "${ITERS_SYNISTER:=3000}" "${ITERS_MICRON:=1000}"
+  ISO_TRAIN=128,128,128 ISO_HELD=128,128,128 ANISO_TRAIN=64,512,512 ANISO_HELD=48,384,384
+fi
+# fixed seeds: training volumes 1 and 2, held-out volumes 101 and 102, weights/data stream 0
+SEED_ISO=1 SEED_ANISO=2 HELD_ISO=101 HELD_ANISO=102 TRAIN_SEED=0
+DENSITY_ISO=40     # presynaptic sites per um^3 (Synful needs partners in small 8 nm volumes)
+DENSITY_ANISO=30   # Synister samples per class
+mkdir -p "$WORK" "$OUT"
+run() { nice -n "$NICE" "$@"; }
+stamp() { date -u +%H:%M:%S; }
+START=$(date +%s)
+echo "[$(stamp)] rebuild demo weights -> $OUT (work $WORK, smoke $SMOKE)"
+
+echo "[$(stamp)] synthesize volumes"
+run "$EMZOO" synth --out "$WORK/train_iso.zarr" --shape "$ISO_TRAIN" --mode isotropic \
+  --seed $SEED_ISO --synapse-density $DENSITY_ISO --json &
+run "$EMZOO" synth --out "$WORK/held_iso.zarr" --shape "$ISO_HELD" --mode isotropic \
+  --seed $HELD_ISO --synapse-density $DENSITY_ISO --json &
+wait
+run "$EMZOO" synth --out "$WORK/train_aniso.zarr" --shape "$ANISO_TRAIN" --mode anisotropic \
+  --seed $SEED_ANISO --synapse-density $DENSITY_ANISO --json &
+run "$EMZOO" synth --out "$WORK/held_aniso.zarr" --shape "$ANISO_HELD" --mode anisotropic \
+  --seed $HELD_ANISO --synapse-density $DENSITY_ANISO --json &
+wait
+
+# one model: train -> export (newest checkpoint) -> evaluate on the held-out volume
+model() {
+  local preset=$1 id=$2 train=$3 held=$4 iters=$5 test_k=${6:-}
+  local run_dir="$WORK/runs/$id"
+  echo "[$(stamp)] train $preset ($iters iterations)"
+  rm -rf "$run_dir"  # a fresh run: every rebuild starts from the same seed
+  run "$EMZOO" train --preset "$preset" --data "$train" --iterations "$iters" --out "$run_dir" \
+    --seed $TRAIN_SEED --threads 1 --save-every "$iters" --log-every 10 \
+    >"$WORK/$id.train.log" 2>&1
+  local ckpt
+  ckpt=$(ls "$run_dir"/checkpoints/checkpoint_*.pt | sort | tail -n 1)
+  echo "[$(stamp)] export $id from $ckpt"
+  OMP_NUM_THREADS=1 run "$EMZOO" export --preset "$preset" --checkpoint "$ckpt" --out "$OUT/$id" \
+    ${test_k:+--test-k "$test_k"} --force >"$WORK/$id.export.log" 2>&1
+  echo "[$(stamp)] evaluate $id on $held"
+  run "$EMZOO" evaluate --bundle "$OUT/$id" --data "$held" --threads 1 --write --json \
+    >"$WORK/$id.metrics.json"
+  echo "[$(stamp)] done $id"
+}
+
+(
+  model lsd-small-mtlsd lsd-mtlsd-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_LSD"
+  model synister-small synister-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" "$ITERS_SYNISTER"
+) &
+LANE_A=$!
+(
+  model synful-small synful-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_SYNFUL"
+  # test tensors at k = 6 (27x96x96 -> 7x42x42): the automatic k (output >= 16 on every axis,
+  # z grows by 1 per k) would make them 9 MB
+  model micron-small micron-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" "$ITERS_MICRON" 6
+) &
+LANE_B=$!
+FAILED=0
+wait $LANE_A || FAILED=1
+wait $LANE_B || FAILED=1
+
+echo "[$(stamp)] held-out metrics"
+"$ROOT/.venv/bin/python" - "$WORK" <<'EOF'
+import json, sys
+from pathlib import Path
+
+keys = {
+    "lsd-mtlsd-demo": ["adapted_rand_error", "voi_split", "voi_merge", "affinity_mse"],
+    "synful-demo": ["synful_f1", "synful_precision", "synful_recall", "synful_gt_pairs"],
+    "synister-demo": ["synapse_accuracy", "neuron_accuracy", "synapses"],
+    "micron-demo": ["soft_mask_f1", "soft_mask_precision", "soft_mask_recall"],
+}
+for model_id, names in keys.items():
+    path = Path(sys.argv[1]) / f"{model_id}.metrics.json"
+    if not path.exists():
+        print(f"  {model_id}: no metrics (failed; see {sys.argv[1]}/{model_id}.*.log)")
+        continue
+    m = json.loads(path.read_text())["metrics"]
+    print(f"  {model_id}: " + ", ".join(f"{k} {m[k]:.4g}" for k in names))
+EOF
+du -sh "$OUT"/{lsd-mtlsd-demo,synful-demo,synister-demo,micron-demo} 2>/dev/null || true
+echo "[$(stamp)] finished in $(( ($(date +%s) - START) / 60 )) min $(( ($(date +%s) - START) % 60 )) s"
+exit $FAILED
