@@ -49,7 +49,7 @@ describe.skipIf(!existsSync(BIOIMAGEIO))('bioimageio test (bioimageio.core)', ()
     padded = (await packageBundle(tinyBundle('padded'), { outDir: tempDir() })).zipPath;
   }, 240_000);
 
-  it('passes the dense package (onnx, torchscript, state dict; sizes and batches)', async () => {
+  it.concurrent('passes the dense package (onnx, torchscript, state dict; sizes and batches)', async () => {
     const r = await bioimageioTest(dense);
     expect(r.status, r.output.slice(-4000)).toBe('passed');
     expect(r.code).toBe(0);
@@ -64,13 +64,13 @@ describe.skipIf(!existsSync(BIOIMAGEIO))('bioimageio test (bioimageio.core)', ()
     expect(r.checks.filter((c) => !c.startsWith('passed'))).toEqual([]);
   }, 240_000);
 
-  it('passes the class-output package', async () => {
+  it.concurrent('passes the class-output package', async () => {
     const r = await bioimageioTest(classes);
     expect(r.status, r.output.slice(-4000)).toBe('passed');
     expect(r.code).toBe(0);
   }, 240_000);
 
-  it('tiles a halo package blockwise as consumers do, matching one whole-volume pass', async () => {
+  it.concurrent('tiles a halo package blockwise as consumers do, matching one whole-volume pass', async () => {
     // bioimageio.core's blockwise prediction (the machinery tiktorch/ilastik build on) overlaps
     // input blocks by the output halo and crops it; the interior must equal one ONNX pass.
     const script = [
