@@ -95,6 +95,39 @@ describe('planTiles (property-style over random geometries and volumes)', () => 
     expect(small.blockCount).toBe(1);
   });
 
+  test('blocks are balanced: no smaller valid block covers an axis in as few blocks', () => {
+    // By hand, lsd-small-mtlsd (min 44, step 4, halo 20) over 256³ with 512 MiB per block: the
+    // budget allows 156 (output 116 → 3 blocks per axis); 3 blocks need an aligned output ≥ 256/3 → 88 → input 128.
+    const lsd: ModelGeometry = {
+      minInput: [44, 44, 44],
+      step: [4, 4, 4],
+      halo: [20, 20, 20],
+      inputChannels: 1,
+      outputChannels: 13,
+    };
+    const p256 = planTiles([256, 256, 256], lsd, { memoryBudgetBytes: 2 ** 29 });
+    expect(p256.blockInput).toEqual([128, 128, 128]);
+    expect(p256.blockCount).toBe(27);
+    const rand = rng(11);
+    const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    for (let trial = 0; trial < 200; trial++) {
+      const halo = [int(0, 6), int(0, 6), int(0, 6)];
+      const step = halo.map(() => [1, 2, 4][int(0, 2)] as number);
+      const minInput = halo.map((h, i) => 2 * h + int(1, 3) * (step[i] as number));
+      const g: ModelGeometry = { minInput, step, halo, inputChannels: 1, outputChannels: 2 };
+      const volume = [int(1, 90), int(1, 90), int(1, 90)];
+      const plan = planTiles(volume, g, { memoryBudgetBytes: blockBytes(g, minInput) * (1 + rand() * 50) });
+      plan.blockInput.forEach((s, i) => {
+        const smaller = s - (step[i] as number);
+        if (smaller < (minInput[i] as number)) return;
+        const stride =
+          Math.floor((smaller - 2 * (halo[i] as number)) / (step[i] as number)) * (step[i] as number);
+        const count = stride < 1 ? Number.POSITIVE_INFINITY : Math.ceil((volume[i] as number) / stride);
+        expect(count, JSON.stringify({ g, volume, axis: i })).toBeGreaterThan(plan.grid[i] as number);
+      });
+    }
+  });
+
   test('impossible budgets and invalid explicit blocks are clear InvalidTiling errors', () => {
     const g: ModelGeometry = {
       minInput: [18, 18, 18],
