@@ -74,6 +74,8 @@ export function parseTriple(s: string, what: string): number[] {
 export interface VoxelSize {
   readonly nm: readonly number[];
   readonly source: string;
+  /** Axis names when the metadata has them (OME-Zarr), all axes in array order. */
+  readonly axes?: readonly string[];
 }
 
 const UNIT_NM: Record<string, number> = { nanometer: 1, micrometer: 1000, angstrom: 0.1, millimeter: 1e6 };
@@ -103,7 +105,12 @@ export function voxelSizeFromAttrs(attrs: Attrs, where: string): VoxelSize | und
     return s * (unit === undefined ? 1 : (UNIT_NM[unit] ?? Number.NaN));
   });
   if (spatial.some((v) => Number.isNaN(v))) return undefined;
-  return { nm: spatial, source: `${where} OME-Zarr multiscales scale` };
+  const names = axes.map((a) => String(a.name ?? '?'));
+  return {
+    nm: spatial,
+    source: `${where} OME-Zarr multiscales scale`,
+    ...(names.length === scale.length ? { axes: names } : {}),
+  };
 }
 
 async function nodeAttrs(container: string, path: string): Promise<Attrs | undefined> {
@@ -214,6 +221,14 @@ export async function checkVolumeInput(
   }
   const want = b.input.voxel_size_nm;
   const found = await findVoxelSize(o.input);
+  const spatialNames = found?.axes?.slice(-3).map((a) => a.toLowerCase());
+  if (spatialNames && spatialNames.join(',') !== 'z,y,x') {
+    throw new ServeError(
+      'InvalidTensor',
+      `input ${full.location} has axes [${found?.axes}]; the model needs the spatial axes in order z, y, x`,
+      { hint: 'transpose the volume to (c,) z, y, x and write its OME axes in that order' },
+    );
+  }
   if (!found) {
     o.onNote?.(
       `no voxel size on ${o.input.container} (OME-Zarr scale or 'resolution'); assuming the model's [${want}] nm`,

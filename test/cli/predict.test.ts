@@ -9,7 +9,16 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../cli/main.js';
 import { packageBundle } from '../../exporters/index.js';
 import { createVolume } from '../../runtime/index.js';
-import { LSD, maxAbsDiff, ROOT, readOutput, singlePass, workspace, writeRawZarr } from '../server/helpers.js';
+import {
+  LSD,
+  maxAbsDiff,
+  python,
+  ROOT,
+  readOutput,
+  singlePass,
+  workspace,
+  writeRawZarr,
+} from '../server/helpers.js';
 
 let ws: ReturnType<typeof workspace>;
 let bundle: string;
@@ -160,17 +169,33 @@ describe('predict', () => {
       /\[InvalidArgument\] block \[45,44,44\].*\n.*\[44,44,44\] \+ k·\[4,4,4\]/,
     ],
     ['malformed roi', 'ok', [8, 8, 8], ['--roi', '1:2'], /roi '1:2'/],
+    ['int64 input', 'int64', [8, 8, 8], [], /\[InvalidTensor\].*dtype int64[\s\S]*hint: convert/],
+    ['2-D input', '2d', [8, 8, 8], [], /\[InvalidTensor\].*shape \[8,8\].*\[z, y, x\]/],
+    ['OME axes in x, y, z order', 'xyz', [8, 8, 8], [], /\[InvalidTensor\].*axes \[x,y,z\]/],
   ] as const)('%s → exit 2 with a hint', async (_name, kind, res, extra, message) => {
     let input: string;
-    if (kind === 'ome') {
-      input = join(ws.dir, 'ome-in.zarr');
+    if (kind === 'ome' || kind === 'xyz') {
+      input = join(ws.dir, `${kind}-in.zarr`);
       const w = await createVolume(input, {
         shape: [8, 8, 8],
         chunks: [8, 8, 8],
         dtype: 'uint8',
-        ome: { channelAxis: false, voxelSize: [...res] },
+        ome: {
+          channelAxis: false,
+          voxelSize: [...res],
+          ...(kind === 'xyz' ? { spatialAxes: ['x', 'y', 'z'] } : {}),
+        },
       });
       await w.write([0, 0, 0], { dtype: 'uint8', shape: [8, 8, 8], data: new Uint8Array(512) });
+    } else if (kind === 'int64' || kind === '2d') {
+      input = join(ws.dir, `${kind}.zarr`);
+      await python(
+        `import sys, zarr, numpy as np
+a = np.zeros((8, 8) if sys.argv[2] == '2d' else (8, 8, 8), dtype=np.uint8 if sys.argv[2] == '2d' else np.int64)
+zarr.open(sys.argv[1], 'w').create_dataset('raw', data=a).attrs['resolution'] = [8, 8, 8]`,
+        [input, kind],
+      );
+      input = `${input}/raw`;
     } else {
       input = join(ws.dir, `${kind}-${res.join('')}.zarr`);
       await writeRawZarr(input, [8, 8, 8], [...res]);
