@@ -546,7 +546,9 @@ describe('admission control', () => {
 
   test('a second request while the only slot computes gets 429 with Retry-After', async () => {
     const first = fetch(`${srv.url}/v2/models/${LSD}/infer`, { method: 'POST', body: big() });
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait until the first request holds the slot (its JSON body takes a while to parse).
+    for (let i = 0; i < 400 && srv.ctx.limiter.active === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(srv.ctx.limiter.active).toBe(1);
     const second = await send({
       method: 'POST',
       path: `/v2/models/${LSD}/infer`,
