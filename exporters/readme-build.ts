@@ -87,7 +87,9 @@ export function buildReadme(b: Bundle, r: Reproduction, profiles: readonly Profi
     profiles.includes('fiji')
       ? [
           '1. In Fiji, install deepImageJ 3 (update site *DeepImageJ*), then *Plugins › DeepImageJ › DeepImageJ Install Model* and choose this zip.',
-          '2. Open your raw volume as a 3D stack at the voxel size above, then *DeepImageJ Run* with this model (the ONNX weights; tiling is allowed). The *Test* button runs the bundled test tensor.',
+          dense
+            ? '2. Open your raw volume as a 3D stack at the voxel size above, then *DeepImageJ Run* with this model (the ONNX weights; deepImageJ tiles large stacks). The *Test* button runs the bundled test tensor.'
+            : `2. Crop a cube of exactly ${b.input.valid_size.min.join(' × ')} voxels (z, y, x) centred on the synapse, at the voxel size above, then *DeepImageJ Run* with this model (the ONNX weights; no tiling). The *Test* button runs the bundled test tensor.`,
           dense
             ? `3. LabKit cannot run deep-learning models itself: combine the raw stack and the predicted maps into one multi-channel image (*Image › Color › Merge Channels*), open it with *Plugins › Labkit › Open Current Image With Labkit*, draw a few labels and train its random forest, which uses the probability maps as strong features. Or threshold one channel and import it as a labeling for proofreading.`
             : '3. The output is one probability per class for the input cube; read it from the results table.',
