@@ -57,7 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from emzoo.export import ExportOptions, export_bundle
+    from emzoo.registry import get_preset
 
+    get_preset(args.preset)  # unknown names fail here, before the untrained warning
     if args.checkpoint is None:
         print(
             f"warning: no --checkpoint: exporting an UNTRAINED {args.preset} (random weights, trained: false); "
