@@ -230,3 +230,41 @@ def test_micron_soft_mask_tolerance():
     # precision 15/16; recall: track voxels within 40 nm (10 voxels) of x = 5..19 → x = 5..29
     assert s["soft_mask_precision"] == pytest.approx(15 / 16)
     assert s["soft_mask_recall"] == pytest.approx(25 / 30)
+
+
+# ---- perfect predictions through the task pipelines --------------------------------------------
+
+
+def test_synful_targets_as_prediction_find_every_pair():
+    from emzoo.data.synth import generate_volume
+    from emzoo.evaluate.region import inside_region
+    from emzoo.targets import partner_vectors, post_synaptic_mask
+
+    v = generate_volume((64, 64, 64), "isotropic", seed=3, synapse_density=60)
+    labels, vs = v.neurons.astype(np.uint64), v.voxel_size
+    post, pre = v.synapses.post_locations, v.synapses.pre_locations
+    mask = post_synaptic_mask(post, labels, vs, v.offset).astype(np.float32)
+    vectors, _ = partner_vectors(post, pre, labels, vs, v.offset)
+    found = extract_partners(mask, vectors, vs, v.offset)
+    inside = inside_region(post, v.offset, vs, labels.shape)
+    s = score_partners(found, post, pre, inside, 100)
+    assert s["synful_gt_pairs"] >= 3
+    assert s["synful_f1"] == 1.0
+
+
+def test_micron_target_as_prediction_scores_perfectly():
+    from emzoo.data.synth import generate_volume
+    from emzoo.evaluate.options import EvalOptions
+    from emzoo.targets import micron_targets
+
+    v = generate_volume((12, 96, 96), "anisotropic", seed=3)
+    tracks = v.microtubule_labels
+    soft = micron_targets(tracks, v.voxel_size)[9]
+    opts = EvalOptions()
+    s = score_soft_mask(
+        soft, tracks > 0, v.voxel_size, opts.micron_threshold, opts.micron_tolerance_nm
+    )
+    assert s["track_voxels"] > 100
+    assert s["soft_mask_f1"] == 1.0
+    # the originals' 0.5 would find nothing on this target
+    assert score_soft_mask(soft, tracks > 0, v.voxel_size, 0.5, 40)["predicted_voxels"] == 0

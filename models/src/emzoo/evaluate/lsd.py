@@ -24,9 +24,12 @@ def score_affinities(
     opts: EvalOptions,
     target_affs: np.ndarray | None = None,
     target_mask: np.ndarray | None = None,
+    gt_interior: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Segment ``affs`` (channels, z, y, x) and score it against ``gt_labels`` (0 = ignored);
-    with a target, also the affinity MSE / mean absolute error over the target's mask."""
+    with a target, also the affinity MSE / mean absolute error over the target's mask; with
+    ``gt_interior`` (the labels after GrowBoundary, 0 on the eroded band), also the scores with
+    that band ignored (``interior_*``): the voxels the net was trained to call boundary."""
     out: dict[str, float] = {}
     if target_affs is not None:
         mask = np.ones(target_affs.shape, bool) if target_mask is None else target_mask > 0
@@ -35,6 +38,11 @@ def score_affinities(
         out["affinity_mae"] = float(np.mean(np.abs(diff))) if diff.size else 0.0
     seg = segment_affinities(affs, offsets, opts.seg_threshold, opts.min_seed_distance)
     out.update(segmentation_scores(gt_labels, seg))
+    if gt_interior is not None:
+        inner = segmentation_scores(gt_interior, seg)
+        out.update(
+            {f"interior_{k}": inner[k] for k in ("voi_split", "voi_merge", "adapted_rand_error")}
+        )
     out["segments"] = float(len(np.unique(seg)))
     out["gt_segments"] = float(len(np.unique(gt_labels[gt_labels != 0])))
     return out
@@ -68,4 +76,5 @@ def evaluate_lsd(bundle: Bundle, volume: EMVolume, opts: EvalOptions) -> dict[st
         opts,
         crop_halo(target, halo, channels=True),
         crop_halo(target_mask, halo, channels=True),
+        crop_halo(np.where(mask > 0, grown, 0), halo),
     )
