@@ -4,8 +4,9 @@ import { type NdArray, ndarray, stridesOf } from '../tensors/ndarray.js';
 import type { ModelGeometry } from '../tiling/geometry.js';
 import { type Normalization, resolveNormalization } from '../tiling/normalize.js';
 import type { PadMode } from '../tiling/padding.js';
-import { planTiles } from '../tiling/plan.js';
+import { planTiles, type TilePlan } from '../tiling/plan.js';
 import { arrayVolume } from '../volumes/array-volume.js';
+import type { Region } from '../volumes/region.js';
 import { type Progress, runBlockLoop } from './block-loop.js';
 import { blockToOutput } from './block-output.js';
 import { LocalBlockSource } from './block-source.js';
@@ -20,6 +21,12 @@ export interface PredictArrayOptions {
   readonly blockInput?: readonly number[];
   /** Default 'zero'. */
   readonly padding?: PadMode;
+  /**
+   * 'same' (default): an output of the input's size, the context past the input padded.
+   * 'valid': only voxels whose whole context lies in the input (input − 2·halo per axis), as one
+   * model pass over the whole input would give; only that is computed, nothing is padded.
+   */
+  readonly extent?: 'same' | 'valid';
   /** Default: identity. Percentiles (scale_range) are taken over the whole array. */
   readonly normalization?: Normalization;
   readonly maxInFlight?: number;
@@ -29,7 +36,8 @@ export interface PredictArrayOptions {
 
 /**
  * Tiled inference on an in-memory array ([z,y,x] or [c,z,y,x]) of any size: the same blocks,
- * padding and normalisation as runBlockwise, output float32 [C_out, z, y, x] of the input's size.
+ * padding and normalisation as runBlockwise, output float32 [C_out, z, y, x] of the input's size
+ * (extent 'same') or of the input minus 2·halo (extent 'valid').
  */
 export async function predictArray(input: NdArray, o: PredictArrayOptions): Promise<NdArray<'float32'>> {
   const g = o.geometry;
@@ -44,12 +52,27 @@ export async function predictArray(input: NdArray, o: PredictArrayOptions): Prom
     );
   }
   const volumeShape = input.shape.slice(lead);
+  const valid = o.extent === 'valid';
+  const shift = valid ? g.halo : g.halo.map(() => 0);
+  const outShape = volumeShape.map((s, i) => s - 2 * (shift[i] as number));
+  if (outShape.some((s) => s < 1)) {
+    throw new ShapeMismatchError(
+      'input array',
+      `at least 2·halo + 1 = [${g.halo.map((h) => 2 * h + 1)}] per axis for extent 'valid'`,
+      input.shape,
+      "send a larger array, or use extent 'same' (padded)",
+    );
+  }
   const maxInFlight = o.maxInFlight ?? 2;
-  const plan = planTiles(volumeShape, g, {
-    memoryBudgetBytes: o.memoryBudgetBytes / maxInFlight,
-    activationFactor: o.activationFactor,
-    blockInput: o.blockInput,
-  });
+  // 'valid' plans over the output region and reads its context from the array at +halo.
+  const plan = shiftPlan(
+    planTiles(outShape, g, {
+      memoryBudgetBytes: o.memoryBudgetBytes / maxInFlight,
+      activationFactor: o.activationFactor,
+      blockInput: o.blockInput,
+    }),
+    shift,
+  );
   const volume = arrayVolume(input);
   const norm = await resolveNormalization(
     o.normalization ?? { kind: 'scale_linear', gain: 1, offset: 0 },
@@ -59,7 +82,7 @@ export async function predictArray(input: NdArray, o: PredictArrayOptions): Prom
       signal: o.signal,
     },
   );
-  const out = ndarray('float32', [g.outputChannels, ...volumeShape]);
+  const out = ndarray('float32', [g.outputChannels, ...outShape]);
   const outStrides = stridesOf(out.shape);
   await runBlockLoop({
     backend: o.backend,
@@ -75,10 +98,31 @@ export async function predictArray(input: NdArray, o: PredictArrayOptions): Prom
     what: 'predictArray',
     sink: async (block, y) => {
       const part = blockToOutput(y, block.output, block.write, 'float32');
-      copyInto(out.data, outStrides, part, block.write.start);
+      const at = block.write.start.map((v, i) => v - (shift[i] as number));
+      copyInto(out.data, outStrides, part, at);
     },
   });
   return out;
+}
+
+/** The plan with every region moved by `by` (a no-op for zeros). */
+function shiftPlan(p: TilePlan, by: readonly number[]): TilePlan {
+  if (by.every((v) => v === 0)) return p;
+  const mv = (r: Region): Region => ({
+    start: r.start.map((v, i) => v + (by[i] as number)),
+    stop: r.stop.map((v, i) => v + (by[i] as number)),
+  });
+  const block = (id: number) => {
+    const b = p.block(id);
+    return { ...b, read: mv(b.read), output: mv(b.output), write: mv(b.write) };
+  };
+  return {
+    ...p,
+    block,
+    *blocks() {
+      for (let id = 0; id < p.blockCount; id++) yield block(id);
+    },
+  };
 }
 
 /** Copies `part` ([C, ...]) into `dst` at spatial origin `start`. */

@@ -208,6 +208,33 @@ describe('predictArray (in-memory tensors)', () => {
       expect(maxAbsDiff(flat.data, want)).toBeLessThan(1e-5);
     });
   });
+
+  test("extent 'valid' computes input − 2·halo, equal to one unpadded pass, in several blocks", async () => {
+    await withTempDir(async (dir) => {
+      const v = [26, 30, 34]; // valid UNET1 inputs (18 + 2k), so one pass over the array is the reference
+      const data = await writeInput(join(dir, 'in.zarr'), v, 23);
+      const { out } = await unet1.run({ raw: { dtype: 'float32', shape: [1, 1, ...v], data: data.slice() } });
+      let blocks = 0;
+      const got = await predictArray(ndarray('float32', v, data.slice()), {
+        backend: unet1,
+        geometry: UNET1,
+        memoryBudgetBytes: 2 * 2_600_000,
+        extent: 'valid',
+        onProgress: () => blocks++,
+      });
+      expect(blocks).toBeGreaterThan(1);
+      expect(got.shape).toEqual([3, 10, 14, 18]);
+      expect(out?.shape).toEqual([1, 3, 10, 14, 18]);
+      expect(maxAbsDiff(got.data, out?.data as Float32Array)).toBeLessThan(1e-5);
+      const tooSmall = await predictArray(ndarray('float32', [16, 30, 30]), {
+        backend: unet1,
+        geometry: UNET1,
+        memoryBudgetBytes: 1e9,
+        extent: 'valid',
+      }).catch((e: unknown) => e);
+      expect(isRuntimeError(tooSmall, 'ShapeMismatch')).toBe(true);
+    });
+  });
 });
 
 describe('resume', () => {
