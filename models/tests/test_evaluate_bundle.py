@@ -146,3 +146,20 @@ def test_wrong_voxel_size_and_missing_data(synister_bundle, iso_volume, tmp_path
     assert "does not exist" in capsys.readouterr().err
     assert main(["evaluate", "--bundle", str(tmp_path), "--data", str(iso_volume)]) == 3
     assert "bundle.yaml" in capsys.readouterr().err
+
+
+def test_tiles_stitch_to_the_whole_volume_prediction(lsd_bundle, iso_volume):
+    """Tiles of 48³ (outputs 8³ at offsets 0 and 4, multiples of the net's factor 4) give the
+    same prediction as one 52³ tile."""
+    from emzoo.data import read_volume
+    from emzoo.evaluate.predict import Model, load_bundle, predict_dense, tile_input_shape
+
+    bundle = load_bundle(lsd_bundle)
+    raw = read_volume(iso_volume).raw
+    model = Model(bundle, threads=1)
+    assert tile_input_shape(bundle, raw.shape) == (52, 52, 52)
+    assert tile_input_shape(bundle, raw.shape, max_tile_voxels=48**3) == (48, 48, 48)
+    whole = predict_dense(bundle, raw, model)
+    tiled = predict_dense(bundle, raw, model, max_tile_voxels=48**3)
+    assert whole.shape == (13, 12, 12, 12)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
