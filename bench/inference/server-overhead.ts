@@ -5,6 +5,7 @@
  * round on one raw uint8 block:
  *   in-process run      runtime loadBackend(workers 1) on the preprocessed block (its valid output)
  *   in-process as server predictArray exactly as server/infer.ts does for output_mode=valid
+ *   in-process valid ext. predictArray with extent 'valid' (what the server could call instead)
  *   HTTP Node fetch     binary request (UINT8 in) and binary response (FP32 out), decoded
  *   HTTP tritonclient   the same through Triton's Python client (skip with --triton 0)
  * Overhead = HTTP / in-process − 1 (goal ≤ 10 %).
@@ -160,25 +161,27 @@ async function main() {
       const y = await backend.run({ [g.inputName]: x }, { transfer: true });
       return Object.values(y)[0] as NdArray<'float32'>;
     };
-    const asServer = async () => {
-      // server/infer.ts, output_mode=valid: predictArray (zero padding, 1 GiB budget) over the input, cropped later.
-      return predictArray(
+    const geometry = {
+      minInput: g.minInput,
+      step: g.step,
+      halo: g.halo,
+      inputChannels: 1,
+      outputChannels: g.outputChannels,
+    };
+    const tiled = (extent: 'same' | 'valid') =>
+      predictArray(
         { dtype: 'uint8', shape: [1, s, s, s], data: raw },
         {
           backend,
-          geometry: {
-            minInput: g.minInput,
-            step: g.step,
-            halo: g.halo,
-            inputChannels: 1,
-            outputChannels: g.outputChannels,
-          },
+          geometry,
           memoryBudgetBytes: 2 ** 30,
           padding: 'zero',
+          extent,
           normalization: { kind: 'scale_linear', gain: g.gain, offset: g.offset },
         },
       );
-    };
+    // server/infer.ts, output_mode=valid: predictArray (zero padding, 1 GiB budget) over the input, cropped later.
+    const asServer = () => tiled('same');
     const http = () => inferHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
 
     // Same numbers from every path (else the timings compare different work).
@@ -193,15 +196,28 @@ async function main() {
       checks.push(`tritonclient max |Δ| = ${Number(c.max_abs).toExponential(2)}`);
     }
     await asServer(); // warm-up of the padded shape
+    const v = await tiled('valid');
+    checks.push(`predictArray extent valid max |Δ| = ${maxAbsDiff(v.data, ref.data).toExponential(2)}`);
 
-    type Row = 'in-process run' | 'in-process as server' | 'HTTP Node fetch' | 'HTTP tritonclient';
-    const rowsUsed: Row[] = ['in-process run', 'in-process as server', 'HTTP Node fetch'];
+    type Row =
+      | 'in-process run'
+      | 'in-process as server'
+      | 'in-process valid ext.'
+      | 'HTTP Node fetch'
+      | 'HTTP tritonclient';
+    const rowsUsed: Row[] = [
+      'in-process run',
+      'in-process as server',
+      'in-process valid ext.',
+      'HTTP Node fetch',
+    ];
     if (triton) rowsUsed.push('HTTP tritonclient');
     const once = async (r: Row): Promise<number> => {
       if (r === 'HTTP tritonclient') return Number((await triton?.ask({ cmd: 'run' }))?.ms);
       const t0 = performance.now();
       if (r === 'in-process run') await inProcess();
       else if (r === 'in-process as server') await asServer();
+      else if (r === 'in-process valid ext.') await tiled('valid');
       else await http();
       return performance.now() - t0;
     };
