@@ -4,7 +4,7 @@
  * carries the emzoo facts under config.emzoo; model.onnx is unpacked once to a cache folder).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
@@ -74,7 +74,7 @@ function fromZip(path: string): ModelSource {
     try {
       renameSync(work, dir);
     } catch {
-      // another process unpacked it first
+      rmSync(work, { recursive: true, force: true }); // another process unpacked it first
     }
   }
   const channelAxis = (inp.axes ?? []).find((a) => a.type === 'channel') as

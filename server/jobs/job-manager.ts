@@ -64,10 +64,9 @@ export class JobManager {
       });
     }
     const input = parseZarrLocation(spec.input);
-    const output = parseZarrLocation(spec.output);
-    confine(this.config.dataRoot, input.container, 'input');
+    const inAbs = confine(this.config.dataRoot, input.container, 'input');
     const outAbs = confine(this.config.dataRoot, spec.output, 'output');
-    if (!existsSync(confine(this.config.dataRoot, input.container, 'input'))) {
+    if (!existsSync(inAbs)) {
       throw new ServeError('InvalidArgument', `input '${spec.input}' does not exist under the data root`, {
         hint: 'give the zarr path relative to the data root, e.g. "raw.zarr" or "sample.zarr/volumes/raw"',
       });
@@ -77,12 +76,11 @@ export class JobManager {
         hint: 'choose a new output path (an interrupted job resumes on its own; do not resubmit it)',
       });
     }
-    void output;
     // The checks a run would make first (voxel size, axes, dtype, roi, block): fail now with a 4xx.
     await checkVolumeInput({
       modelId: spec.model,
       bundle: entry.bundle,
-      input: { container: confine(this.config.dataRoot, input.container, 'input'), path: input.path },
+      input: { container: inAbs, path: input.path },
       roi: spec.roi === null ? undefined : parseRoi(spec.roi),
       block: spec.block ?? undefined,
     });
