@@ -92,7 +92,7 @@ function chooseBlockInput(volume: readonly number[], g: ModelGeometry, o: Tiling
 /**
  * Shrinks each axis to the smallest valid block that still covers the volume in as many blocks:
  * same block count, less compute (256 voxels with a 116-voxel block output: 3 blocks of 88, not 3
- * of 116 of which the last mostly overlaps; measured 2.5x fewer computed voxels at 256^3).
+ * of 116 of which the last mostly overlaps: 2.3x fewer computed voxels at 256^3).
  */
 function balance(volume: readonly number[], g: ModelGeometry, s: readonly number[]): number[] {
   const align = alignmentOf(g);
