@@ -11,6 +11,7 @@ import { predictCommand } from './commands/predict.js';
 import { serveCommand } from './commands/serve.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
+import { workerCommand } from './commands/worker.js';
 import { EXIT, EXIT_CODE, exitTable, FOREIGN_EXIT_CODE } from './exit-codes.js';
 import { type Io, processIo } from './io.js';
 
@@ -43,6 +44,7 @@ export function buildProgram(io: Io): Command {
     inspectCommand,
     predictCommand,
     serveCommand,
+    workerCommand,
   ]) {
     const cmd = make(io);
     cmd.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
