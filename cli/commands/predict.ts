@@ -9,6 +9,7 @@ import { DEFAULT_WEIGHTS } from '../bundles.js';
 import type { Io } from '../io.js';
 import { asCliError } from './cli-errors.js';
 import { loadModelSource } from './model-source.js';
+import { predictQueued } from './predict-queue.js';
 import { formatDuration, progressBar } from './progress-bar.js';
 
 interface PredictOpts {
@@ -23,6 +24,7 @@ interface PredictOpts {
   weights: string;
   ignoreVoxelSize?: boolean;
   quiet?: boolean;
+  queue?: string;
 }
 
 const positiveInt = (v: string, flag: string) => {
@@ -54,6 +56,10 @@ export function predictCommand(io: Io): Command {
     .option('--weights <dir>', 'folder of bundles for model ids', DEFAULT_WEIGHTS)
     .option('--ignore-voxel-size', "run even if the input's voxel size differs from the model's")
     .option('-q, --quiet', 'no progress on stderr')
+    .option(
+      '--queue <redis-url>',
+      'queue the blocks in Redis for `bioimage-export worker`s and wait for them',
+    )
     .addHelpText(
       'after',
       `
@@ -84,7 +90,7 @@ async function predict(io: Io, opts: PredictOpts): Promise<void> {
   const input = parseZarrLocation(opts.input);
   const ignoreVoxelSize = opts.ignoreVoxelSize === true;
   // Input checks first: a wrong voxel size should not wait for the model to load.
-  await checkVolumeInput({
+  const checked = await checkVolumeInput({
     modelId: src.id,
     bundle: src.model,
     input,
@@ -93,6 +99,20 @@ async function predict(io: Io, opts: PredictOpts): Promise<void> {
     ignoreVoxelSize,
     onNote: (n) => io.err(`note: ${n}\n`),
   });
+  if (opts.queue !== undefined) {
+    return predictQueued(io, {
+      url: opts.queue,
+      src,
+      input,
+      output: parseZarrLocation(opts.output),
+      roi,
+      block,
+      uint8: opts.uint8 === true,
+      memoryBytes: memory * 2 ** 20,
+      voxelNm: checked.found?.nm,
+      quiet: opts.quiet === true,
+    });
+  }
   const backend = await loadBackend(`${src.model.dir}/${src.model.weights.onnx.file}`, { workers });
   const ctrl = new AbortController();
   const onSignal = () => ctrl.abort();

@@ -2,7 +2,7 @@
  * The closed set of errors of the Redis block queue, shaped like runtime's (`_tag`, `hint`).
  * The CLI maps them to exit codes in cli/commands/worker.ts.
  */
-export type QueueErrorTag = 'RedisUnavailable' | 'JobNotFound' | 'JobConflict' | 'BadJobRecord';
+export type QueueErrorTag = 'RedisUnavailable' | 'JobNotFound' | 'JobConflict' | 'BadJobRecord' | 'JobFailed';
 
 export class QueueError extends Error {
   readonly _tag: QueueErrorTag;
