@@ -14,15 +14,6 @@ export { type ErrorBody, SERVE_STATUS, toHttpError } from './http-errors.js';
 export { jsonLogger, type Logger } from './logger.js';
 export { openApiDocument } from './openapi.js';
 export { confine, MODEL_ID } from './paths.js';
-export {
-  checkVolumeInput,
-  findVoxelSize,
-  parseRoi,
-  parseTriple,
-  parseZarrLocation,
-  type Roi,
-  runVolume,
-  type VolumeRunOptions,
-  voxelSizeFromAttrs,
-  type ZarrLocation,
-} from './volume-run.js';
+export { checkVolumeInput, runVolume, type VolumeRunOptions } from './volume-run.js';
+export { findVoxelSize, type VoxelSize, voxelSizeFromAttrs } from './voxel-size.js';
+export { parseRoi, parseTriple, parseZarrLocation, type Roi, type ZarrLocation } from './zarr-args.js';

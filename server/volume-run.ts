@@ -5,8 +5,6 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import FileSystemStore from '@zarrita/storage/fs';
-import * as zarr from 'zarrita';
 import {
   type BlockwiseResult,
   type InferenceBackend,
@@ -17,126 +15,10 @@ import {
 } from '../runtime/index.js';
 import { ServeError } from './errors.js';
 import { geometryOf, preprocessingOf, type ServedModel, validSizesText } from './model-facts.js';
-
-export interface ZarrLocation {
-  /** The zarr container folder (…/x.zarr). */
-  readonly container: string;
-  /** Node path inside it ('' = the root). */
-  readonly path: string;
-}
-
-/** "a/b.zarr/volumes/raw" → container a/b.zarr, path volumes/raw (split after the last *.zarr/*.n5 segment). */
-export function parseZarrLocation(s: string): ZarrLocation {
-  const parts = s.split('/');
-  let cut = -1;
-  parts.forEach((p, i) => {
-    if (/\.(zarr|n5)$/i.test(p)) cut = i;
-  });
-  if (cut < 0) return { container: s, path: '' };
-  return {
-    container: parts.slice(0, cut + 1).join('/'),
-    path: parts
-      .slice(cut + 1)
-      .filter((p) => p !== '')
-      .join('/'),
-  };
-}
-
-export interface Roi {
-  readonly start: readonly number[];
-  readonly stop: readonly number[];
-}
+import { findVoxelSize, type VoxelSize } from './voxel-size.js';
+import type { Roi, ZarrLocation } from './zarr-args.js';
 
 const argErr = (message: string, hint: string) => new ServeError('InvalidArgument', message, { hint });
-
-/** "z0:z1,y0:y1,x0:x1" → Roi (half-open, voxels). */
-export function parseRoi(s: string): Roi {
-  const axes = s.split(',').map((a) => /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(a));
-  if (axes.length !== 3 || axes.some((m) => !m || Number(m[1]) >= Number(m[2]))) {
-    throw argErr(
-      `roi '${s}' is not z0:z1,y0:y1,x0:x1 with z0 < z1 …`,
-      'e.g. --roi 0:64,100:228,100:228 (voxels, end exclusive)',
-    );
-  }
-  const m = axes as RegExpExecArray[];
-  return { start: m.map((x) => Number(x[1])), stop: m.map((x) => Number(x[2])) };
-}
-
-/** "Z,Y,X" → three positive integers. */
-export function parseTriple(s: string, what: string): number[] {
-  const v = s.split(',').map((x) => Number(x.trim()));
-  if (v.length !== 3 || v.some((x) => !Number.isInteger(x) || x < 1)) {
-    throw argErr(`${what} '${s}' is not three positive integers Z,Y,X`, `e.g. ${what} 64,128,128`);
-  }
-  return v;
-}
-
-export interface VoxelSize {
-  readonly nm: readonly number[];
-  readonly source: string;
-  /** Axis names when the metadata has them (OME-Zarr), all axes in array order. */
-  readonly axes?: readonly string[];
-}
-
-const UNIT_NM: Record<string, number> = { nanometer: 1, micrometer: 1000, angstrom: 0.1, millimeter: 1e6 };
-
-type Attrs = Readonly<Record<string, unknown>>;
-const nums = (v: unknown): number[] | undefined =>
-  Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && x > 0)
-    ? (v as number[])
-    : undefined;
-
-/** Voxel size in nm from OME-Zarr multiscales (0.4/0.5) or gunpowder's `resolution` attribute. */
-export function voxelSizeFromAttrs(attrs: Attrs, where: string): VoxelSize | undefined {
-  const gp = nums(attrs.resolution);
-  if (gp && gp.length >= 3)
-    return { nm: gp.slice(-3), source: `${where} attribute 'resolution' (gunpowder)` };
-  const ome = (attrs.ome as Attrs | undefined) ?? attrs;
-  const ms = (ome.multiscales as Attrs[] | undefined)?.[0];
-  if (!ms) return undefined;
-  const axes = (ms.axes as { name?: string; type?: string; unit?: string }[] | undefined) ?? [];
-  const ds = (
-    ms.datasets as { coordinateTransformations?: { type?: string; scale?: unknown }[] }[] | undefined
-  )?.[0];
-  const scale = nums(ds?.coordinateTransformations?.find((t) => t.type === 'scale')?.scale);
-  if (!scale || scale.length < 3) return undefined;
-  const spatial = scale.slice(-3).map((s, i) => {
-    const unit = axes[scale.length - 3 + i]?.unit;
-    return s * (unit === undefined ? 1 : (UNIT_NM[unit] ?? Number.NaN));
-  });
-  if (spatial.some((v) => Number.isNaN(v))) return undefined;
-  const names = axes.map((a) => String(a.name ?? '?'));
-  return {
-    nm: spatial,
-    source: `${where} OME-Zarr multiscales scale`,
-    ...(names.length === scale.length ? { axes: names } : {}),
-  };
-}
-
-async function nodeAttrs(container: string, path: string): Promise<Attrs | undefined> {
-  try {
-    const store = /^https?:\/\//.test(container)
-      ? new zarr.FetchStore(container.replace(/\/+$/, ''))
-      : new FileSystemStore(container);
-    const root = zarr.root(store);
-    const node = await zarr.open(path ? root.resolve(path) : root);
-    return node.attrs as Attrs;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Looks for the voxel size on the node, then on its parents (an OME image group holds it for its arrays). */
-export async function findVoxelSize(loc: ZarrLocation): Promise<VoxelSize | undefined> {
-  const parts = loc.path.split('/').filter((p) => p !== '');
-  for (let n = parts.length; n >= 0; n--) {
-    const p = parts.slice(0, n).join('/');
-    const attrs = await nodeAttrs(loc.container, p);
-    const v = attrs && voxelSizeFromAttrs(attrs, `${loc.container}${p ? `/${p}` : ''}`);
-    if (v) return v;
-  }
-  return undefined;
-}
 
 const READABLE = ['uint8', 'uint16', 'uint32', 'int8', 'int16', 'int32', 'float32', 'float64'];
 

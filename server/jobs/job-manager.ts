@@ -13,7 +13,8 @@ import { toHttpError } from '../http-errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { confine } from '../paths.js';
-import { checkVolumeInput, parseRoi, parseZarrLocation, runVolume } from '../volume-run.js';
+import { checkVolumeInput, runVolume } from '../volume-run.js';
+import { parseRoi, parseZarrLocation } from '../zarr-args.js';
 import { JOB_ID, JOB_STATES, type JobRecord, type JobSpec, JobStore, TERMINAL } from './job-store.js';
 
 const SHUTDOWN = Symbol('shutdown');

@@ -5,7 +5,7 @@ import type { Ctx } from '../context.js';
 import { assertReady } from '../context.js';
 import { ServeError } from '../errors.js';
 import { type JobSpec, TERMINAL } from '../jobs/job-store.js';
-import { parseRoi } from '../volume-run.js';
+import { parseRoi } from '../zarr-args.js';
 
 function auth(token: string | undefined) {
   const want = token === undefined ? undefined : Buffer.from(token);
