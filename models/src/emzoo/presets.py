@@ -265,6 +265,38 @@ _lsd(
     **_SMALL,
 )
 
+_lsd(
+    "lsd-small-lsd",
+    "small-lsd",
+    "Small demo: mala-topology U-Net (8 fmaps x2, 3 levels), 10 LSDs; stage 1 of lsd-small-acrlsd.",
+    unet=_unet_kwargs(8, 2, SMALL_FACTORS),
+    num_lsds=10,
+    offsets=(),
+    sigma_nm=40.0,
+    paper=False,
+    **_SMALL,
+)
+_lsd(
+    "lsd-small-acrlsd",
+    "small-acrlsd",
+    "Small demo auto-context stage 2: input = raw (centre-cropped) + 10 LSDs from lsd-small-lsd "
+    "run on 100^3; output 3 affinities.",
+    unet=_unet_kwargs(8, 2, SMALL_FACTORS),
+    num_lsds=0,
+    offsets=STANDARD_NEIGHBORHOOD,
+    sigma_nm=None,
+    in_channels=11,
+    paper=False,
+    extra_semantics={
+        "autocontext": {
+            "stage1_preset": "lsd-small-lsd",
+            "stage1_train_input_shape": [100, 100, 100],
+            "input_channels": "raw centre-cropped to the LSD shape, then the 10 LSD channels",
+        }
+    },
+    **_SMALL,
+)
+
 
 # ---- Synful: funlib.learn.tensorflow@0712fee unet(raw, 4, 5, [[1,3,3],[1,3,3],[3,3,3]]) -----
 def _synful(

@@ -68,6 +68,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the training device; with workers, augmentation runs on their CPUs)",
     )
     parser.add_argument("--threads", type=_positive, default=None, help="CPU threads per process")
+    parser.add_argument(
+        "--augment",
+        default=None,
+        help="augmentation profile: originals (default; gunpowder elastic/simple/intensity as "
+        "the originals per dataset), kornia (TorchAugment in place of the elastic deformation), "
+        "kornia-light (the pipelines before profiles existed), none",
+    )
+    parser.add_argument(
+        "--stage1",
+        default=None,
+        help="autocontext presets (e.g. lsd-small-acrlsd): checkpoint or bundle folder of the "
+        "trained stage-1 LSD net, run frozen to make the LSD input channels",
+    )
 
 
 def _emzoo_cause(err: BaseException) -> EmzooError | None:
@@ -84,11 +97,18 @@ def _emzoo_cause(err: BaseException) -> EmzooError | None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from emzoo.augment.profiles import check_profile
     from emzoo.registry import get_preset
     from emzoo.train import TrainConfig, train
-    from emzoo.train.tasks import DEFAULT_BATCH_SIZE, task_factory
+    from emzoo.train.tasks import DEFAULT_BATCH_SIZE, LIBRARY_DEFAULT_AUGMENT, task_factory
 
     preset = get_preset(args.preset)
+    augment = check_profile(args.augment or LIBRARY_DEFAULT_AUGMENT)
+    if args.stage1 is not None and not Path(args.stage1).exists():
+        raise InvalidInput(
+            f"--stage1 {args.stage1} does not exist",
+            hint="train the stage-1 LSD preset first and pass its checkpoint or bundle",
+        )
     if not Path(args.data).exists():
         raise InvalidInput(
             f"--data {args.data} does not exist", hint="write a volume with `emzoo synth`"
@@ -112,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     try:
-        result = train(task_factory(preset, args.data), cfg, preset.name)
+        factory = task_factory(preset, args.data, augment=augment, stage1=args.stage1)
+        result = train(factory, cfg, preset.name)
     except EmzooError:
         raise
     except Exception as err:

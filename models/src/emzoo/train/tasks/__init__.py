@@ -16,17 +16,43 @@ TASKS = ("lsd", "synful", "synister", "micron")
 DEFAULT_BATCH_SIZE = {"lsd": 1, "synful": 1, "synister": 8, "micron": 1}
 
 
-def build_task(preset: Preset, data: str | Path, env: DistEnv, cfg: TrainConfig) -> Task:
-    """The task pipeline for ``preset.task`` on ``data``; the data stream is seeded per rank."""
+# the library default until the running demo-weight rebuild has started all its runs; then
+# emzoo.augment.profiles.DEFAULT_PROFILE ("originals", the `emzoo train` default)
+LIBRARY_DEFAULT_AUGMENT = "kornia-light"
+
+
+def build_task(
+    preset: Preset,
+    data: str | Path,
+    env: DistEnv,
+    cfg: TrainConfig,
+    augment: str = LIBRARY_DEFAULT_AUGMENT,
+    stage1: str | Path | None = None,
+) -> Task:
+    """The task pipeline for ``preset.task`` on ``data``; the data stream is seeded per rank.
+
+    ``augment``: an augmentation profile (emzoo.augment.profiles.PROFILES); ``stage1``: the
+    stage-1 LSD checkpoint or bundle of an autocontext preset."""
     import importlib
 
+    from emzoo.augment.profiles import check_profile
     from emzoo.train.tasks.common import load_volume
 
+    check_profile(augment)
     volume = load_volume(data)
     module = importlib.import_module(f"emzoo.train.tasks.{preset.task}")
     # data workers are forked processes, which must not touch CUDA: they augment on the CPU
     device = env.device if cfg.workers == 0 else torch.device("cpu")
-    task = module.build(preset, volume, env, mix_seed(cfg.seed, 0x5EED), cfg.batch_size, device)
+    task = module.build(
+        preset,
+        volume,
+        env,
+        mix_seed(cfg.seed, 0x5EED),
+        cfg.batch_size,
+        device,
+        augment=augment,
+        stage1=None if stage1 is None else str(stage1),
+    )
     task.record.setdefault("data", str(data))
     task.record.setdefault("task_kind", preset.task)
     synthetic = volume.attrs.get("generator") == "emzoo.data.synth"
@@ -43,10 +69,15 @@ def build_task(preset: Preset, data: str | Path, env: DistEnv, cfg: TrainConfig)
     return task
 
 
-def task_factory(preset: Preset, data: str | Path):
+def task_factory(
+    preset: Preset,
+    data: str | Path,
+    augment: str = LIBRARY_DEFAULT_AUGMENT,
+    stage1: str | Path | None = None,
+):
     """A TaskFactory for emzoo.train.train."""
 
     def make(env: DistEnv, cfg: TrainConfig) -> Task:
-        return build_task(preset, data, env, cfg)
+        return build_task(preset, data, env, cfg, augment=augment, stage1=stage1)
 
     return make

@@ -159,3 +159,90 @@ def near_points_sampler(points, volume, voxel_size, offset, out_shape, p_nonempt
         return fallback(rng)
 
     return sample
+
+
+class NotInterpolatable(gp.BatchFilter):
+    """Marks an array (a uint8 0/1 mask) as not interpolatable, so ElasticAugment resamples it
+    by nearest neighbour instead of linearly, as the originals' mask sources declared."""
+
+    def __init__(self, key: gp.ArrayKey) -> None:
+        self.key = key
+
+    def setup(self) -> None:
+        spec = self.spec[self.key].copy()
+        spec.interpolatable = False
+        self.updates(self.key, spec)
+        self.enable_autoskip()
+
+    def process(self, batch, request):
+        if self.key in batch:
+            batch[self.key].spec.interpolatable = False
+
+
+def augmentation(
+    profile: str,
+    task: str,
+    preset: Preset,
+    voxel_size,
+    raw,
+    labels=(),
+    masks=(),
+    vectors=(),
+    device=None,
+    simple: bool = True,
+):
+    """The augmentation nodes of ``profile`` ("originals", "kornia" or "none"; "kornia-light"
+    is each task's own pre-profile code) for the dataset the preset's data look like.
+
+    ``simple=False`` leaves out SimpleAugment (Synful's vector arrays: a transpose would swap
+    voxels without swapping the vector components)."""
+    from emzoo.augment.profiles import dataset_augmentation
+
+    nodes = []
+    if profile == "none":
+        return nodes
+    d = dataset_augmentation(task, voxel_size, preset.train_input_shape)
+    simple_node = gp.SimpleAugment(
+        mirror_only=list(d.mirror_only) if d.mirror_only else None,
+        transpose_only=list(d.transpose_only) if d.transpose_only else None,
+    )
+    if profile == "originals":
+        nodes += [NotInterpolatable(m) for m in masks]
+        nodes += [e.node() for e in d.elastic_before]
+        nodes += [simple_node] if simple else []
+        nodes += [e.node() for e in d.elastic_after]
+    elif profile == "kornia":
+        nodes.append(
+            torch_augment(
+                raw,
+                voxel_size,
+                preset.train_input_shape,
+                labels=labels,
+                masks=masks,
+                vectors=vectors,
+                device=device,
+            )
+        )
+        nodes += [simple_node] if simple else []
+        misalign = [e.misalignment_only() for e in (*d.elastic_before, *d.elastic_after)]
+        nodes += [NotInterpolatable(m) for m in masks] if any(misalign) else []
+        nodes += [m.node() for m in misalign if m is not None]
+    else:
+        raise ValueError(f"profile {profile!r} is built by the task module")
+    slab = (1, -1, -1) if d.section_wise_intensity else None
+    nodes.append(gp.IntensityAugment(raw, 0.9, 1.1, -0.1, 0.1, slab=slab))
+    return nodes
+
+
+def chain(pipeline, nodes):
+    for node in nodes:
+        pipeline += node
+    return pipeline
+
+
+def no_stage1(preset: Preset, stage1) -> None:
+    if stage1 is not None:
+        raise InvalidInput(
+            f"--stage1 is for autocontext LSD presets, not {preset.name}",
+            hint="drop --stage1, or pick an autocontext preset (e.g. lsd-small-acrlsd)",
+        )

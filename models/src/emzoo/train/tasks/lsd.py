@@ -1,9 +1,12 @@
 """LSD / MTLSD / affinity training pipeline (Sheridan et al.; originals section 2.5).
 
-Pipeline: sources (raw, labels, mask; zero-padded) → Normalize → TorchAugment (kornia rotation,
-scale, flips; in place of ElasticAugment) → SimpleAugment → IntensityAugment → GrowBoundary →
+Pipeline: sources (raw, labels, mask; zero-padded) → Normalize → augmentation profile (originals:
+ElasticAugment / SimpleAugment / IntensityAugment per dataset; kornia-light: TorchAugment →
+SimpleAugment → IntensityAugment; see emzoo.augment.profiles) → GrowBoundary →
 targets (LSDs with sigma and downsample from the preset; affinities + mask) → BalanceLabels → raw *2-1.
 Loss: weighted MSE per head (TF SUM_BY_NONZERO_WEIGHTS), LSD weights = labelled & in mask.
+Autocontext stage 2 (ACRLSD): raw is requested at the stage-1 input size; the model wraps the
+frozen stage-1 net (tasks/autocontext.py).
 """
 
 from __future__ import annotations
@@ -31,13 +34,42 @@ from emzoo.train.tasks import common as c
 
 
 def build(
-    preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int, device
+    preset: Preset,
+    volume: EMVolume,
+    env: DistEnv,
+    seed: int,
+    batch_size: int,
+    device,
+    augment: str = "kornia-light",
+    stage1: str | None = None,
 ) -> Task:
-    """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers)."""
+    """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers);
+    ``augment``: profile (emzoo.augment.profiles); ``stage1``: checkpoint or bundle of the
+    stage-1 LSD net, for autocontext presets (more than one input channel)."""
+    model, raw_shape, stage1_record = preset.build(), preset.train_input_shape, {}
     if preset.in_channels != 1:
+        from emzoo.train.tasks import autocontext as ac
+
+        s1 = ac.stage1_preset(preset)
+        if stage1 is None:
+            raise InvalidInput(
+                f"{preset.name} is an autocontext stage 2: it needs a trained {s1.name} net",
+                hint=f"train {s1.name} first, then pass --stage1 <its checkpoint or bundle>",
+            )
+        raw_shape = ac.stage1_input_shape(s1, preset.train_input_shape)
+        with_raw = preset.in_channels == 1 + int(s1.kwargs.get("num_lsds", 0))
+        model = ac.Autocontext(
+            model, ac.load_stage1(stage1, s1), preset.train_input_shape, with_raw=with_raw
+        )
+        stage1_record = {
+            "stage1": str(stage1),
+            "stage1_preset": s1.name,
+            "stage1_input_shape": list(raw_shape),
+        }
+    elif stage1 is not None:
         raise InvalidInput(
-            f"{preset.name} takes {preset.in_channels} input channels (autocontext stage 2)",
-            hint="train its LSD stage-1 net first; autocontext training is not wired yet",
+            f"--stage1 is for autocontext presets; {preset.name} takes raw only",
+            hint="drop --stage1, or pick an autocontext preset (e.g. lsd-small-acrlsd)",
         )
     if volume.neurons is None:
         raise InvalidInput(
@@ -91,9 +123,19 @@ def build(
         c.source(LABELS, volume.neurons.astype(np.uint64), off, vs),
         c.source(MASK, mask.astype(np.uint8), off, vs),
     )
-    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[LABELS], masks=[MASK], device=device)
-    pipeline += gp.SimpleAugment(transpose_only=[1, 2] if aniso else None)
-    pipeline += c.intensity_augment(RAW, vs)
+    if augment == "kornia-light":  # the pipeline as before profiles, unchanged
+        pipeline += c.torch_augment(
+            RAW, vs, raw_shape, labels=[LABELS], masks=[MASK], device=device
+        )
+        pipeline += gp.SimpleAugment(transpose_only=[1, 2] if aniso else None)
+        pipeline += c.intensity_augment(RAW, vs)
+    else:
+        pipeline = c.chain(
+            pipeline,
+            c.augmentation(
+                augment, "lsd", preset, vs, RAW, labels=[LABELS], masks=[MASK], device=device
+            ),
+        )
     pipeline += gp.GrowBoundary(LABELS, MASK, steps=1, only_xy=aniso)
     pipeline += ArrayFn(
         targets,
@@ -109,7 +151,7 @@ def build(
     pipeline += gp.IntensityScaleShift(RAW, 2, -1)
 
     request = gp.BatchRequest()
-    request[RAW] = c.spec(in_shape, vs)
+    request[RAW] = c.spec(raw_shape, vs)
     names = {"raw": RAW}
     terms = []
     if num_lsds:
@@ -129,7 +171,7 @@ def build(
     batches = GunpowderBatches(pipeline, request, names, sampler, seed, env.rank, batch_size)
     return Task(
         name=preset.name,
-        model=preset.build(),
+        model=model,
         batches=batches,
         terms=terms,
         optimizer=ADAM_FUNKE_TF,
@@ -137,6 +179,8 @@ def build(
             "input_shape": list(in_shape),
             "output_shape": list(out_shape),
             "lsd_sigma_nm": sigma or None,
+            "augment": augment,
+            **stage1_record,
         },
         close=batches.close,
     )

@@ -1,8 +1,9 @@
 """Micron training pipeline (originals section 5.2): LSD targets (sigma = 4 nm) of the rasterised
 microtubule tracks, channel 9 = soft mask; MicronLoss weights foreground by the foreground count.
 
-Pipeline: sources (raw, track labels; zero-padded) → Normalize → TorchAugment → SimpleAugment(y,x)
-→ IntensityAugment (z-section-wise) → targets → raw *2-1. Boxes are centred near a track with
+Pipeline: sources (raw, track labels; zero-padded) → Normalize → augmentation profile (originals:
+ElasticAugment with slips/shifts → SimpleAugment(transpose y,x) → IntensityAugment z-section-wise)
+→ targets → raw *2-1. Boxes are centred near a track with
 probability 0.9 (the synthetic tracks are sparse).
 """
 
@@ -25,9 +26,18 @@ from emzoo.train.tasks import common as c
 
 
 def build(
-    preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int, device
+    preset: Preset,
+    volume: EMVolume,
+    env: DistEnv,
+    seed: int,
+    batch_size: int,
+    device,
+    augment: str = "kornia-light",
+    stage1: str | None = None,
 ) -> Task:
-    """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers)."""
+    """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers);
+    ``augment``: profile (emzoo.augment.profiles); ``stage1``: autocontext only (LSD)."""
+    c.no_stage1(preset, stage1)
     if volume.microtubule_labels is None:
         raise InvalidInput(
             "the training data has no rasterised microtubule tracks (microtubules/labels)",
@@ -45,9 +55,13 @@ def build(
         c.source(RAW, volume.raw, off, vs) + gp.Normalize(RAW),
         c.source(TRACKS, volume.microtubule_labels.astype(np.uint64), off, vs),
     )
-    pipeline += c.torch_augment(RAW, vs, in_shape, labels=[TRACKS], device=device)
-    pipeline += gp.SimpleAugment(transpose_only=[1, 2] if c.anisotropic(vs) else None)
-    pipeline += c.intensity_augment(RAW, vs)
+    if augment == "kornia-light":  # the pipeline as before profiles, unchanged
+        pipeline += c.torch_augment(RAW, vs, in_shape, labels=[TRACKS], device=device)
+        pipeline += gp.SimpleAugment(transpose_only=[1, 2] if c.anisotropic(vs) else None)
+        pipeline += c.intensity_augment(RAW, vs)
+    else:
+        nodes = c.augmentation(augment, "micron", preset, vs, RAW, labels=[TRACKS], device=device)
+        pipeline = c.chain(pipeline, nodes)
     ctx = tuple(int(np.ceil(3 * sigma / v)) * v for v in vs)
     pipeline += ArrayFn(targets, {"tracks": TRACKS}, {"lsds": (GT, np.float32)}, context=ctx)
     pipeline += gp.IntensityScaleShift(RAW, 2, -1)
@@ -66,6 +80,11 @@ def build(
         batches=batches,
         terms=[LossTerm("lsds", "gt_lsds", MicronLoss(), name="loss_lsds")],
         optimizer=ADAM_FUNKE_TF,
-        record={"input_shape": list(in_shape), "output_shape": list(out_shape), "sigma_nm": sigma},
+        record={
+            "input_shape": list(in_shape),
+            "output_shape": list(out_shape),
+            "sigma_nm": sigma,
+            "augment": augment,
+        },
         close=batches.close,
     )

@@ -2,7 +2,8 @@
 
 Each sample picks a transmitter class uniformly (among the classes present), then one of its
 synapses, and centres the input box within input/8 of the synapse; raw only: Normalize →
-TorchAugment → IntensityAugment (z-section-wise) → *2-1. Loss: unweighted cross-entropy.
+augmentation profile (originals: ElasticAugment with slips/shifts → SimpleAugment(transpose y,x)
+→ IntensityAugment z-section-wise) → *2-1. Loss: unweighted cross-entropy.
 Optimiser: Adam lr 1e-4, default betas.
 """
 
@@ -23,9 +24,18 @@ from emzoo.train.tasks import common as c
 
 
 def build(
-    preset: Preset, volume: EMVolume, env: DistEnv, seed: int, batch_size: int, device
+    preset: Preset,
+    volume: EMVolume,
+    env: DistEnv,
+    seed: int,
+    batch_size: int,
+    device,
+    augment: str = "kornia-light",
+    stage1: str | None = None,
 ) -> Task:
-    """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers)."""
+    """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers);
+    ``augment``: profile (emzoo.augment.profiles); ``stage1``: autocontext only (LSD)."""
+    c.no_stage1(preset, stage1)
     if len(volume.synapses) == 0:
         raise InvalidInput("the training data has no synapses", hint="write it with `emzoo synth`")
     vs, off = c.grid_of(volume, preset)
@@ -49,8 +59,11 @@ def build(
         return locations[i] + rng.uniform(-jitter, jitter), {"classes": np.int64(k)}
 
     pipeline = c.source(RAW, volume.raw, off, vs) + gp.Normalize(RAW)
-    pipeline += c.torch_augment(RAW, vs, in_shape, device=device)
-    pipeline += c.intensity_augment(RAW, vs)
+    if augment == "kornia-light":  # the pipeline as before profiles, unchanged
+        pipeline += c.torch_augment(RAW, vs, in_shape, device=device)
+        pipeline += c.intensity_augment(RAW, vs)
+    else:
+        pipeline = c.chain(pipeline, c.augmentation(augment, "synister", preset, vs, RAW))
     pipeline += gp.IntensityScaleShift(RAW, 2, -1)
     request = gp.BatchRequest()
     request[RAW] = c.spec(in_shape, vs)
@@ -63,6 +76,7 @@ def build(
         optimizer=ADAM_SYNISTER,
         record={
             "input_shape": list(in_shape),
+            "augment": augment,
             "classes_present": [int(k) for k in present],
             "synapses_per_class": {int(k): len(v) for k, v in by_class.items()},
         },
