@@ -15,6 +15,7 @@ interface WorkerOpts {
   concurrency: string;
   threads: string;
   pollMs: string;
+  device?: string;
   untilIdle?: boolean;
   verbose?: boolean;
 }
@@ -46,6 +47,7 @@ export function workerCommand(io: Io): Command {
     .option('--concurrency <n>', 'blocks in flight in this worker', '2')
     .option('--threads <n>', 'onnxruntime worker threads per model', '1')
     .option('--poll-ms <n>', 'how often an idle worker looks for work', '1000')
+    .option('--device <cpu|cuda>', "execution provider (cuda: a GPU host; fails clearly if CUDA can't load)")
     .option('--until-idle', 'exit once no job has blocks left (batch use) instead of waiting for new jobs')
     .option('-v, --verbose', 'log every block')
     .addHelpText(
@@ -68,6 +70,12 @@ Example:
         const concurrency = positiveInt(opts.concurrency, '--concurrency');
         const threads = positiveInt(opts.threads, '--threads');
         const pollMs = positiveInt(opts.pollMs, '--poll-ms');
+        if (opts.device !== undefined && opts.device !== 'cpu' && opts.device !== 'cuda') {
+          throw new ExportError('InvalidArgument', `--device must be cpu or cuda, got '${opts.device}'`, {
+            hint: 'use --device cuda on GPU hosts (onnxruntime-node with CUDA 12 libraries), else leave it out',
+          });
+        }
+        const device = opts.device as 'cpu' | 'cuda' | undefined;
         const redis = await connectRedis(url);
         const ctrl = new AbortController();
         const stop = () => ctrl.abort();
@@ -83,6 +91,7 @@ Example:
             concurrency,
             threads,
             pollMs,
+            device,
             untilIdle: opts.untilIdle === true,
             signal: ctrl.signal,
             log,

@@ -17,6 +17,8 @@ export interface RedisWorkerOptions {
   readonly concurrency?: number;
   /** onnxruntime worker threads per model; default 1. */
   readonly threads?: number;
+  /** Execution provider of this worker (a GPU host says 'cuda'); default: the job's, else 'cpu'. */
+  readonly device?: 'cpu' | 'cuda';
   /** How often an idle worker looks for work (new jobs, expired leases); default 1000 ms. */
   readonly pollMs?: number;
   /** Return once no job is active (every block done or failed) instead of waiting for new jobs. */
@@ -68,10 +70,11 @@ export async function runRedisWorker(redis: Redis, o: RedisWorkerOptions = {}): 
   let blocks = 0;
 
   const backendFor = (r: RedisJobRecord) => {
-    const key = `${r.model}\0${r.backendOptions?.device ?? 'cpu'}`;
+    const device = o.device ?? r.backendOptions?.device ?? 'cpu';
+    const key = `${r.model}\0${device}`;
     let b = backends.get(key);
     if (!b) {
-      b = loadBackend(r.model, { workers: o.threads ?? 1, ...r.backendOptions });
+      b = loadBackend(r.model, { workers: o.threads ?? 1, device });
       b.catch(() => backends.delete(key)); // a failed load is retried on the next visit
       backends.set(key, b);
     }
