@@ -5,7 +5,8 @@
  * Goal: about the same peak for both sizes (memory bounded by blocks in flight, not volume size).
  *
  *   node --import tsx bench/inference/predict-memory.ts [--sizes 128,512] [--threads 2] [--memory-mb 1024] [--rounds 3]
- *   (--block Z: a fixed block edge instead of the planner's choice from --memory-mb)
+ *   (--block Z: a fixed block edge instead of the planner's choice from --memory-mb; with
+ *   --same-block 1, the default, smaller sizes also run at the largest size's block)
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -33,6 +34,7 @@ const opt = flags({
   memoryMb: 1024,
   rounds: 3,
   block: 0,
+  sameBlock: 1,
 });
 
 interface Usage {
@@ -81,57 +83,92 @@ async function main() {
     );
   }
   console.log(
-    `# bench/inference/predict-memory: ${opt.preset}, predict --threads ${opt.threads} --memory-mb ${opt.memoryMb}${opt.block ? ` --block ${opt.block}` : ''} --uint8, ${opt.rounds} run(s) per size`,
+    `# bench/inference/predict-memory: ${opt.preset}, predict --threads ${opt.threads} --memory-mb ${opt.memoryMb}${opt.block ? ` --block ${opt.block}` : ''} --uint8, ${opt.rounds} run(s) per row`,
   );
-  for (const n of sizes) {
-    const p = planTiles([n, n, n], geometry, {
+  const planFor = (n: number, block?: number[]) =>
+    planTiles([n, n, n], geometry, {
       memoryBudgetBytes: (opt.memoryMb * 2 ** 20) / 2,
-      ...(opt.block ? { blockInput: [opt.block, opt.block, opt.block] } : {}),
+      ...(block ? { blockInput: block } : opt.block ? { blockInput: [opt.block, opt.block, opt.block] } : {}),
     });
+  // Rows: every size with the planner's (or --block's) choice; with --same-block 1 also the smaller
+  // sizes at the largest size's block, so the volume is the only difference.
+  interface Variant {
+    label: string;
+    n: number;
+    block: number[];
+    explicit: boolean;
+  }
+  const largest = Math.max(...sizes);
+  const bigBlock = [...planFor(largest).blockInput];
+  const variants: Variant[] = sizes.map((n) => ({
+    label: `${n}³`,
+    n,
+    block: [...planFor(n).blockInput],
+    explicit: opt.block > 0,
+  }));
+  if (opt.sameBlock) {
+    for (const n of sizes) {
+      if (n !== largest && planFor(n).blockInput[0] !== bigBlock[0]) {
+        variants.push({ label: `${n}³ --block ${bigBlock[0]}`, n, block: bigBlock, explicit: true });
+      }
+    }
+  }
+  for (const v of variants) {
+    const p = planFor(v.n, v.block);
     console.log(
-      `#   ${n}³: block ${p.blockInput.join('×')} → ${p.blockOutput.join('×')}, ${p.blockCount} blocks; input ${fmt(n ** 3 / 2 ** 20, 0)} MiB uint8, output ${fmt((g.outputChannels * n ** 3) / 2 ** 20, 0)} MiB uint8`,
+      `#   ${v.label}: block ${p.blockInput.join('×')} → ${p.blockOutput.join('×')}, ${p.blockCount} blocks; input ${fmt(v.n ** 3 / 2 ** 20, 0)} MiB uint8, output ${fmt((g.outputChannels * v.n ** 3) / 2 ** 20, 0)} MiB uint8`,
     );
   }
   console.log(`# before: ${loadNote()}`);
 
-  const runs = new Map<number, Usage[]>();
+  const runs = new Map<string, Usage[]>();
   for (let r = 0; r < opt.rounds; r++) {
-    for (const n of r % 2 ? [...sizes].reverse() : sizes) {
-      const out = join(dir, `out-${n}.zarr`);
+    for (const v of r % 2 ? [...variants].reverse() : variants) {
+      const out = join(dir, `out-${v.n}.zarr`);
       rmSync(out, { recursive: true, force: true });
       rmSync(`${out}.done.jsonl`, { force: true });
       const args = [process.execPath, CLI, 'predict', '-q', '--uint8', '--model', bundle];
-      args.push('--input', `${join(dir, `raw-${n}.zarr`)}/volumes/raw`, '--output', out);
+      args.push('--input', `${join(dir, `raw-${v.n}.zarr`)}/volumes/raw`, '--output', out);
       args.push('--threads', String(opt.threads), '--memory-mb', String(opt.memoryMb));
-      if (opt.block) args.push('--block', [opt.block, opt.block, opt.block].join(','));
+      if (v.explicit) args.push('--block', v.block.join(','));
       const u = await timeV(args);
-      runs.set(n, [...(runs.get(n) ?? []), u]);
-      process.stderr.write(`${n}³ run ${r + 1}: ${fmt(u.maxRssMb, 0)} MiB, ${fmt(u.wallS, 1)} s\n`);
+      runs.set(v.label, [...(runs.get(v.label) ?? []), u]);
+      process.stderr.write(`${v.label} run ${r + 1}: ${fmt(u.maxRssMb, 0)} MiB, ${fmt(u.wallS, 1)} s\n`);
     }
   }
-  const small = median((runs.get(sizes[0] as number) ?? []).map((u) => u.maxRssMb));
+  const rssOf = (label: string) => median((runs.get(label) ?? []).map((u) => u.maxRssMb));
+  const big = rssOf(`${largest}³`);
   console.log(
     table(
-      ['volume', 'max RSS MiB (median)', 'runs MiB', 'wall s (median)', 'Mvox/s', 'RSS / smallest'],
-      sizes.map((n) => {
-        const us = runs.get(n) ?? [];
-        const rss = median(us.map((u) => u.maxRssMb));
+      [
+        'volume',
+        'block',
+        'max RSS MiB (median)',
+        'runs MiB',
+        'wall s (median)',
+        'Mvox/s',
+        `RSS ${largest}³ / row`,
+      ],
+      variants.map((v) => {
+        const us = runs.get(v.label) ?? [];
         const wall = median(us.map((u) => u.wallS));
         return [
-          `${n}³`,
-          fmt(rss, 0),
+          v.label,
+          String(v.block[0]),
+          fmt(rssOf(v.label), 0),
           us.map((u) => fmt(u.maxRssMb, 0)).join(' '),
           fmt(wall, 1),
-          fmt(n ** 3 / wall / 1e6, 3),
-          fmt(rss / small, 2),
+          fmt(v.n ** 3 / wall / 1e6, 3),
+          fmt(big / rssOf(v.label), 2),
         ];
       }),
     ),
   );
-  const big = median((runs.get(sizes.at(-1) as number) ?? []).map((u) => u.maxRssMb));
-  console.log(
-    `peak memory ${sizes.at(-1)}³ / ${sizes[0]}³ = ${fmt(big / small, 2)} (goal: about 1; volume ratio ${fmt(((sizes.at(-1) as number) / (sizes[0] as number)) ** 3, 0)}×)`,
-  );
+  for (const v of variants.filter((x) => x.n !== largest)) {
+    console.log(
+      `peak memory ${largest}³ / ${v.label} = ${fmt(big / rssOf(v.label), 2)} (goal: about 1; volume ratio ${fmt((largest / v.n) ** 3, 0)}×)`,
+    );
+  }
   console.log(`# after:  ${loadNote()}`);
 }
 
