@@ -19,9 +19,10 @@ ENV NODE_ENV=production \
 WORKDIR /app
 
 # Dependencies first (cached while only sources change). tsx (a dev dependency) runs the
-# TypeScript sources, so the full lockfile is installed.
+# TypeScript sources, so the full lockfile is installed (--include=dev: NODE_ENV=production would
+# otherwise make npm ci drop it, found by building this image).
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund --loglevel=error --onnxruntime-node-install=${ORT_INSTALL} \
+RUN npm ci --include=dev --no-audit --no-fund --loglevel=error --onnxruntime-node-install=${ORT_INSTALL} \
  && npm cache clean --force
 
 COPY tsconfig.json ./

@@ -189,7 +189,8 @@ describe('docker/compose.yaml and Dockerfiles', () => {
     const server = readFileSync(join(ROOT, 'docker/server.Dockerfile'), 'utf8');
     expect(server).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
     expect(server).toMatch(/^COPY package\.json package-lock\.json \.npmrc \.\/$/m);
-    expect(server).toMatch(/npm ci /);
+    // tsx (a dev dependency) runs the sources; NODE_ENV=production alone would make npm ci skip it
+    expect(server).toMatch(/npm ci --include=dev /);
     expect(server).toMatch(/^ENTRYPOINT \["node", "\/app\/bin\/bioimage-export\.js"\]$/m);
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(server)?.[1] ?? '[]') as string[];
     checkCliArgs(cmd);

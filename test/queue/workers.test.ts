@@ -27,9 +27,10 @@ const children: ChildProcess[] = [];
 interface Worker {
   readonly child: ChildProcess;
   readonly exit: Promise<{ code: number | null; out: string; err: string }>;
+  readonly started: () => boolean;
 }
 
-function startWorker(): Worker {
+function startWorker(untilIdle = true): Worker {
   const child = spawn(
     process.execPath,
     [
@@ -37,9 +38,9 @@ function startWorker(): Worker {
       'worker',
       '--redis',
       redis.url,
-      '--until-idle',
       '--poll-ms',
       '100',
+      ...(untilIdle ? ['--until-idle'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } },
   );
@@ -55,7 +56,7 @@ function startWorker(): Worker {
   const exit = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
     child.once('exit', (code) => resolve({ code, out, err })),
   );
-  return { child, exit };
+  return { child, exit, started: () => err.includes('"event":"start"') };
 }
 
 const submit = (name: string, leaseMs: number) =>
@@ -123,9 +124,17 @@ describe.skipIf(SKIP_REASON !== undefined)('bioimage-export worker over Redis', 
   });
 
   test('two workers share a job; the output equals one process running runBlockwise', async () => {
+    // Both workers wait for work first, so neither gets a head start; SIGTERM stops them after.
+    const [a, b] = [startWorker(false), startWorker(false)];
+    await waitFor('both workers to start', async () => a.started() && b.started());
     const job = await submit('two', 60_000);
     expect(job.total).toBe(TOTAL);
-    const [a, b] = [startWorker(), startWorker()];
+    await waitFor(
+      'the job to finish',
+      async () => (await readJobProgress(redis.client, 'two')).state !== 'running',
+    );
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
     const [ra, rb] = await Promise.all([a.exit, b.exit]);
     expect(ra.code, ra.err).toBe(0);
     expect(rb.code, rb.err).toBe(0);
