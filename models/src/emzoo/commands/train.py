@@ -68,12 +68,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the training device; with workers, augmentation runs on their CPUs)",
     )
     parser.add_argument("--threads", type=_positive, default=None, help="CPU threads per process")
+    from emzoo.augment.profiles import DEFAULT_PROFILE
+
     parser.add_argument(
         "--augment",
-        default=None,
-        help="augmentation profile: originals (default; gunpowder elastic/simple/intensity as "
-        "the originals per dataset), kornia (TorchAugment in place of the elastic deformation), "
-        "kornia-light (the pipelines before profiles existed), none",
+        default=DEFAULT_PROFILE,
+        help="augmentation profile: originals (gunpowder elastic/simple/intensity as the "
+        "originals per dataset), kornia (TorchAugment in place of the elastic deformation), "
+        "kornia-light (the pipelines before profiles existed), none "
+        f"(default {DEFAULT_PROFILE})",
     )
     parser.add_argument(
         "--stage1",
@@ -100,10 +103,10 @@ def run(args: argparse.Namespace) -> int:
     from emzoo.augment.profiles import check_profile
     from emzoo.registry import get_preset
     from emzoo.train import TrainConfig, train
-    from emzoo.train.tasks import DEFAULT_BATCH_SIZE, LIBRARY_DEFAULT_AUGMENT, task_factory
+    from emzoo.train.tasks import DEFAULT_BATCH_SIZE, task_factory
 
     preset = get_preset(args.preset)
-    augment = check_profile(args.augment or LIBRARY_DEFAULT_AUGMENT)
+    augment = check_profile(args.augment)
     if args.stage1 is not None and not Path(args.stage1).exists():
         raise InvalidInput(
             f"--stage1 {args.stage1} does not exist",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from emzoo.augment.profiles import DEFAULT_PROFILE
 from emzoo.preset import Preset
 from emzoo.train.config import TrainConfig
 from emzoo.train.distributed import DistEnv, mix_seed
@@ -16,17 +17,12 @@ TASKS = ("lsd", "synful", "synister", "micron")
 DEFAULT_BATCH_SIZE = {"lsd": 1, "synful": 1, "synister": 8, "micron": 1}
 
 
-# the library default until the running demo-weight rebuild has started all its runs; then
-# emzoo.augment.profiles.DEFAULT_PROFILE ("originals", the `emzoo train` default)
-LIBRARY_DEFAULT_AUGMENT = "kornia-light"
-
-
 def build_task(
     preset: Preset,
     data: str | Path,
     env: DistEnv,
     cfg: TrainConfig,
-    augment: str = LIBRARY_DEFAULT_AUGMENT,
+    augment: str = DEFAULT_PROFILE,
     stage1: str | Path | None = None,
 ) -> Task:
     """The task pipeline for ``preset.task`` on ``data``; the data stream is seeded per rank.
@@ -72,7 +68,7 @@ def build_task(
 def task_factory(
     preset: Preset,
     data: str | Path,
-    augment: str = LIBRARY_DEFAULT_AUGMENT,
+    augment: str = DEFAULT_PROFILE,
     stage1: str | Path | None = None,
 ):
     """A TaskFactory for emzoo.train.train."""
