@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -137,3 +139,8 @@ def test_autocontext_needs_stage1_and_others_refuse_it(data, stage1, tmp_path, c
     assert "--stage1" in capsys.readouterr().err
     assert main([*args, "--out", str(tmp_path / "y"), "--augment", "elastic"]) == 3
     assert "kornia-light" in capsys.readouterr().err
+    # the command passes both through
+    ok = ["--out", str(tmp_path / "z"), "--stage1", str(bundle), "--augment", "originals"]
+    assert main([*args, *ok, "--device", "cpu"]) == 0
+    record = json.loads((tmp_path / "z" / "training.json").read_text())
+    assert record["augment"] == "originals" and record["stage1_preset"] == "lsd-small-lsd"
