@@ -149,8 +149,9 @@ describe.skipIf(SKIP_REASON !== undefined)('bioimage-export worker over Redis', 
   });
 
   test('a worker killed mid-run (SIGKILL) loses its leases; the other retries them; output still equal', async () => {
+    const [a, b] = [startWorker(false), startWorker(false)];
+    await waitFor('both workers to start', async () => a.started() && b.started());
     await submit('kill', 1500);
-    const [a, b] = [startWorker(), startWorker()];
     const pidA = a.child.pid as number;
     // Kill A while it holds leases and has finished a few blocks.
     let orphaned: number[] = [];
@@ -162,6 +163,11 @@ describe.skipIf(SKIP_REASON !== undefined)('bioimage-export worker over Redis', 
     await a.exit;
     orphaned = await heldBy('kill', pidA);
     expect(orphaned.length).toBeGreaterThan(0);
+    await waitFor(
+      'the job to finish',
+      async () => (await readJobProgress(redis.client, 'kill')).state !== 'running',
+    );
+    b.child.kill('SIGTERM');
     const rb = await b.exit;
     expect(rb.code, rb.err).toBe(0);
     const p = await readJobProgress(redis.client, 'kill');
