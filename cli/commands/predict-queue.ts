@@ -96,12 +96,13 @@ async function submitAndWait(io: Io, q: QueuedPredict): Promise<void> {
     });
     bar.end();
     if (p.state === 'failed') {
+      const first = p.failures
+        .slice(0, 3)
+        .map((f) => (f.block < 0 ? f.error : `block ${f.block}: ${f.error}`))
+        .join('; ');
       throw new QueueError(
         'JobFailed',
-        `job ${p.jobId}: ${p.failed} of ${p.total} blocks failed; first: ${p.failures
-          .slice(0, 3)
-          .map((f) => `block ${f.block}: ${f.error}`)
-          .join('; ')}`,
+        `job ${p.jobId} failed (${p.failed} of ${p.total} blocks failed): ${first}`,
         'fix the cause, then run the same command again: done blocks are kept, failed ones get fresh retries',
       );
     }

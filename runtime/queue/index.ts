@@ -12,7 +12,7 @@
  * @module
  */
 export { connectRedis } from './connect-redis.js';
-export { type JobProgress, readJobProgress, waitForJob } from './job-progress.js';
+export { failJob, type JobProgress, readJobProgress, waitForJob } from './job-progress.js';
 export { parseJobRecord, type RedisJobRecord } from './job-record.js';
 export { ACTIVE_JOBS, isJobId, type JobKeys, jobKeys } from './keys.js';
 export { isQueueError, QueueError, type QueueErrorTag } from './queue-errors.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AbortedError } from '../errors.js';
-import { jobKeys } from './keys.js';
+import { ACTIVE_JOBS, jobKeys } from './keys.js';
 import { QueueError } from './queue-errors.js';
 
 export interface JobProgress {
@@ -44,13 +44,22 @@ export async function readJobProgress(redis: Redis, jobId: string): Promise<JobP
   const done = n(counts.done);
   const failed = n(counts.failed);
   const pairs = failedIds[1];
-  const failures: { block: number; error: string }[] = [];
+  // block -1: the job as a whole failed (see failJob)
+  const failures: { block: number; error: string }[] =
+    counts.fatal === undefined ? [] : [{ block: -1, error: counts.fatal }];
   for (let i = 0; i + 1 < pairs.length && failures.length < 20; i += 2) {
     failures.push({ block: Number(pairs[i]), error: pairs[i + 1] as string });
   }
   return {
     jobId,
-    state: done + failed < total ? 'running' : failed > 0 ? 'failed' : 'done',
+    state:
+      counts.fatal !== undefined
+        ? 'failed'
+        : done + failed < total
+          ? 'running'
+          : failed > 0
+            ? 'failed'
+            : 'done',
     total,
     done,
     failed,
@@ -77,4 +86,18 @@ export async function waitForJob(
     if (options.signal?.aborted) throw new AbortedError(`waiting for job ${jobId}`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/**
+ * Ends a job that cannot run anywhere (e.g. the model does not fit its geometry): no more blocks
+ * are handed out and its progress reads 'failed' with the reason. Submitting it again clears this.
+ */
+export async function failJob(redis: Redis, jobId: string, reason: string): Promise<void> {
+  const k = jobKeys(jobId);
+  await redis
+    .multi()
+    .hset(k.counts, { fatal: reason.slice(0, 2000), finishedAt: Date.now() })
+    .del(k.pending)
+    .srem(ACTIVE_JOBS, jobId)
+    .exec();
 }

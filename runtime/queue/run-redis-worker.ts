@@ -3,8 +3,10 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { loadBackend } from '../backend/load-backend.js';
 import type { InferenceBackend } from '../backend/types.js';
+import { isRuntimeError } from '../errors.js';
 import { runBlockwise } from '../executor/run-blockwise.js';
 import { blockBytes } from '../tiling/plan.js';
+import { failJob } from './job-progress.js';
 import { parseJobRecord, type RedisJobRecord } from './job-record.js';
 import { ACTIVE_JOBS, jobKeys } from './keys.js';
 import { runScript } from './lua-scripts.js';
@@ -146,6 +148,13 @@ export async function runRedisWorker(redis: Redis, o: RedisWorkerOptions = {}): 
       }
       // Held blocks (e.g. a shape mismatch skips fail()) count a failed attempt each.
       await source.close(err);
+      if (isRuntimeError(err, 'ShapeMismatch')) {
+        // The model does not fit the job's geometry or input: the same on every host, so retrying
+        // cannot help. Fail the job as a whole instead of leaving it active forever.
+        await failJob(redis, jobId, message(err));
+        log({ event: 'job-failed', job: jobId, error: message(err) });
+        return;
+      }
       // Failing before any block was leased is about this host (model, input, output unreadable
       // here): back off from the job, leave it to other workers, instead of spinning on it.
       const hostLevel = source.leasedCount === 0;
@@ -161,12 +170,22 @@ export async function runRedisWorker(redis: Redis, o: RedisWorkerOptions = {}): 
 
   try {
     while (!o.signal?.aborted) {
-      const jobId = await pickJob();
-      if (jobId !== undefined) {
-        await runJob(jobId);
+      let jobId: string | undefined;
+      try {
+        jobId = await pickJob();
+        if (jobId !== undefined) {
+          await runJob(jobId);
+          continue;
+        }
+        if (o.untilIdle && (await redis.scard(ACTIVE_JOBS)) === 0) break;
+      } catch (err) {
+        // Redis away for longer than ioredis' retries, or an unusable job record: log, back off,
+        // go on (a worker outlives a Redis restart; a bad job does not stop the others).
+        if (jobId !== undefined) skipUntil.set(jobId, Date.now() + backoffMs);
+        log({ event: 'error', ...(jobId ? { job: jobId } : {}), error: message(err) });
+        await sleep(Math.max(pollMs, 2000), o.signal);
         continue;
       }
-      if (o.untilIdle && (await redis.scard(ACTIVE_JOBS)) === 0) break;
       await sleep(pollMs, o.signal);
     }
   } finally {

@@ -216,7 +216,7 @@ export async function submitRedisJob(redis: Redis, o: SubmitJobOptions): Promise
   const m = redis
     .multi()
     .hset(k.counts, { total: plan.blockCount, done: alreadyDone, failed: 0 })
-    .hdel(k.counts, 'finishedAt');
+    .hdel(k.counts, 'finishedAt', 'fatal');
   if (alreadyDone < plan.blockCount) m.sadd(ACTIVE_JOBS, jobId);
   else m.srem(ACTIVE_JOBS, jobId).hset(k.counts, 'finishedAt', Date.now());
   await m.exec();

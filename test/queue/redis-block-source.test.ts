@@ -11,6 +11,7 @@ import {
   isQueueError,
   RedisBlockSource,
   readJobProgress,
+  runRedisWorker,
   submitRedisJob,
 } from '../../runtime/queue/index.js';
 import { SKIP_REASON, startRedis, type TestRedis } from './redis-server.js';
@@ -143,5 +144,25 @@ describe.skipIf(SKIP_REASON !== undefined)('RedisBlockSource', () => {
     expect(isQueueError(err, 'JobConflict'), String(err)).toBe(true);
     const missing = await readJobProgress(redis.client, 'nope').catch((e: unknown) => e);
     expect(isQueueError(missing, 'JobNotFound')).toBe(true);
+  });
+
+  test('a job whose model does not fit its geometry fails as a whole; a worker does not spin on it', async () => {
+    await redis.client.del('emzoo:jobs:active'); // earlier tests leave jobs half done on purpose
+    await submitRedisJob(redis.client, {
+      jobId: 'misfit',
+      model: UNET1_MODEL,
+      input: join(dir, 'raw.zarr'),
+      output: join(dir, 'misfit.zarr'),
+      geometry: { ...UNET1, outputChannels: 2 }, // the model has 3
+      blockInput: [26, 26, 26],
+      memoryBudgetBytes: 2 ** 28,
+    });
+    const events: Record<string, unknown>[] = [];
+    const r = await runRedisWorker(redis.client, { untilIdle: true, pollMs: 50, log: (e) => events.push(e) });
+    expect(r.blocks).toBe(0);
+    const p = await readJobProgress(redis.client, 'misfit');
+    expect(p.state).toBe('failed');
+    expect(p.failures[0]).toEqual({ block: -1, error: expect.stringMatching(/\[ShapeMismatch\]/) });
+    expect(events.filter((e) => e.event === 'job-failed')).toHaveLength(1);
   });
 });
