@@ -7,7 +7,7 @@
  *   node --import tsx bench/packaging.ts [--preset lsd-zebrafinch-baseline] [--rounds 3]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -49,17 +49,32 @@ function ensureBundle(preset: string): string {
   return dir;
 }
 
-/** Runs a command to completion and returns its wall time in seconds; throws with its output on failure. */
-function timed(cmd: string, args: string[]): number {
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Runs a command to completion under /usr/bin/time: wall seconds and CPU seconds (user + sys of
+ * it and its children; steadier than wall time when the machine is busy). Throws on failure.
+ */
+function timed(cmd: string, args: string[]): Timing {
+  const out = join(work, 'time.txt');
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { cwd: ROOT, env: pythonEnv(), encoding: 'utf8', maxBuffer: 256 << 20 });
-  const s = (performance.now() - t0) / 1000;
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', out, cmd, ...args], {
+    cwd: ROOT,
+    env: pythonEnv(),
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
+  const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) {
     throw new Error(
       `${cmd} ${args.join(' ')} exited with ${r.status}:\n${(r.stdout + r.stderr).slice(-4000)}`,
     );
   }
-  return s;
+  const [user, sys] = readFileSync(out, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+  return { wall, cpu: (user as number) + (sys as number) };
 }
 
 /** sha256 of every entry of a zip (Python's zipfile: independent of both packagers' writers). */
@@ -114,7 +129,7 @@ console.log(
 const warmOurs = ours();
 execFileSync('unzip', ['-q', '-o', oursZip, '-d', rdfDir]);
 const warmTheirs = theirs();
-process.stderr.write(`warm-up: ours ${fmt(warmOurs)} s, bioimageio ${fmt(warmTheirs)} s\n`);
+process.stderr.write(`warm-up: ours ${fmt(warmOurs.wall)} s, bioimageio ${fmt(warmTheirs.wall)} s\n`);
 
 // correctness first: both packages hold the same files with the same bytes (rdf.yaml aside)
 const a = entryHashes(oursZip);
@@ -133,37 +148,43 @@ console.log(
   `equivalent: both zips hold the same ${names.length} files, byte-identical except rdf.yaml (re-serialised)`,
 );
 
-const times = { ours: [] as number[], theirs: [] as number[] };
+const times = { ours: [] as Timing[], theirs: [] as Timing[] };
 for (let r = 0; r < opts.rounds; r++) {
   // rotate the order so neither always runs on a cache the other just warmed
   const order = r % 2 === 0 ? (['ours', 'theirs'] as const) : (['theirs', 'ours'] as const);
   for (const who of order) times[who].push(who === 'ours' ? ours() : theirs());
+  const last = (xs: Timing[]) => xs.at(-1) as Timing;
   process.stderr.write(
-    `round ${r + 1}: ours ${fmt(times.ours.at(-1) as number)} s, bioimageio ${fmt(times.theirs.at(-1) as number)} s\n`,
+    `round ${r + 1}: ours ${fmt(last(times.ours).wall)} s (cpu ${fmt(last(times.ours).cpu)}), ` +
+      `bioimageio ${fmt(last(times.theirs).wall)} s (cpu ${fmt(last(times.theirs).cpu)})\n`,
   );
 }
 
-const row = (label: string, cmd: string, xs: number[], zip: string) => [
+const wall = (xs: Timing[]) => xs.map((t) => t.wall);
+const cpu = (xs: Timing[]) => xs.map((t) => t.cpu);
+const row = (label: string, cmd: string, xs: Timing[], zip: string) => [
   label,
   cmd,
-  fmt(median(xs)),
-  `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`,
+  fmt(median(wall(xs))),
+  `${fmt(Math.min(...wall(xs)))}–${fmt(Math.max(...wall(xs)))}`,
+  fmt(median(cpu(xs))),
   fmt(statSync(zip).size / MB, 0),
 ];
 console.log('');
 console.log(
   table(
-    ['packager', 'command', 'median s', 'range s', 'zip MB'],
+    ['packager', 'command', 'wall s (median)', 'wall range', 'cpu s (median)', 'zip MB'],
     [
       row('bioimage-export (ours)', 'bioimage-export package <bundle>', times.ours, oursZip),
       row('bioimageio.core', 'bioimageio package <rdf.yaml> <zip>', times.theirs, theirsZip),
     ],
   ),
 );
+const ratio = (f: (xs: Timing[]) => number[]) => median(f(times.theirs)) / median(f(times.ours));
 console.log('');
 console.log(
-  `speed-up: bioimageio.core median / ours median = ${fmt(median(times.theirs) / median(times.ours))}× ` +
-    `(${opts.rounds} rounds; goal ≥ 3×)`,
+  `speed-up (bioimageio.core ÷ ours, medians of ${opts.rounds} rounds; goal ≥ 3×): ` +
+    `wall ${fmt(ratio(wall))}×, cpu ${fmt(ratio(cpu))}×`,
 );
 console.log(loadNote());
 // the 1+ GB zips are not kept
