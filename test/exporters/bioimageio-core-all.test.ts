@@ -259,12 +259,21 @@ describe.skipIf(!existsSync(BIOIMAGEIO) || !existsSync(EMZOO))(
         if (!p || !row) throw new Error(`${id}: no repackage result\n${repackageRun?.stderr.slice(-3000)}`);
         expect(row.error, repackageRun.stderr.slice(-3000)).toBeUndefined();
         expect(row.kept).toEqual(['torchscript']);
-        expect(row.files).toContain('model.torchscript.pt');
-        expect(row.files).not.toContain('model.onnx');
-        expect(row.files).not.toContain('state_dict.pt');
+        // weight files by the names the zip's rdf gives them (the exporter chooses them)
+        const w = rdfOf(p.zip).weights as {
+          onnx: { source: string };
+          torchscript: { source: string };
+          pytorch_state_dict: { source: string; architecture: { source: string } };
+        };
+        expect(row.files).toContain(w.torchscript.source);
+        expect(row.files).not.toContain(w.onnx.source);
+        expect(row.files).not.toContain(w.pytorch_state_dict.source);
         // without torchscript ilastik would ship the state dict, which needs its architecture file
         expect(row.state_dict_kept).toEqual(['pytorch_state_dict']);
-        expect(row.state_dict_files).toEqual(expect.arrayContaining(['state_dict.pt', 'architecture.py']));
+        expect(row.state_dict_files).toEqual(
+          expect.arrayContaining([w.pytorch_state_dict.source, w.pytorch_state_dict.architecture.source]),
+        );
+        expect(row.state_dict_files).not.toContain(w.torchscript.source);
         // ilastik's own axis rules agree with the exporter's choice of profiles
         if (p.profiles.includes('ilastik')) expect(row.ilastik_problems).toEqual([]);
         else expect(row.ilastik_problems?.length).toBeGreaterThan(0);
