@@ -84,6 +84,22 @@ export interface BundleYaml {
       torchscript_max_abs: number;
     }[];
   };
+  /** Dense only: the same network with kwargs {pad_output: true} (output at the input's size). */
+  readonly zoo_variant?: {
+    readonly kind: 'padded-output';
+    readonly kwargs: Record<string, unknown>;
+    readonly weights: {
+      readonly onnx: { readonly file: string; readonly opset: number; readonly exporter: string };
+      readonly torchscript: { readonly file: string; readonly torch_version: string };
+    };
+    readonly test_tensor: { readonly file: string; readonly shape: readonly number[] };
+    readonly roundtrip: {
+      readonly onnx: Errors;
+      readonly torchscript: Errors;
+      readonly state_dict: Errors;
+      readonly sizes: BundleYaml['roundtrip']['sizes'];
+    };
+  };
   readonly software: Record<string, string>;
   readonly files: Readonly<Record<string, string>>;
 }
@@ -100,6 +116,9 @@ export const BUNDLE_FILES = [
   'test_input.npy',
   'test_output.npy',
 ] as const;
+
+/** The zoo variant's files (bundle-relative), present when bundle.yaml has `zoo_variant`. */
+export const ZOO_FILES = ['zoo/model.onnx', 'zoo/model.torchscript.pt', 'zoo/test_output.npy'] as const;
 
 let validate: ValidateFunction | undefined;
 
@@ -135,7 +154,8 @@ export function readBundle(dirArg: string): Bundle {
   const problems = schemaProblems(raw);
   if (problems.length > 0) throw invalid(path, problems);
   const b = raw as BundleYaml;
-  for (const f of BUNDLE_FILES) if (!existsSync(join(dir, f))) problems.push(`listed file ${f} is missing`);
+  const files = [...BUNDLE_FILES, ...(b.zoo_variant !== undefined ? ZOO_FILES : [])];
+  for (const f of files) if (!existsSync(join(dir, f))) problems.push(`listed file ${f} is missing`);
   // as `emzoo validate-bundle`: the folder name is the model id (weights/<id>/), zips are named after it
   if (b.id !== basename(dir)) problems.push(`id '${b.id}' differs from the folder name '${basename(dir)}'`);
   if (b.output.kind === 'dense' && b.output.halo === undefined) problems.push('dense output needs halo');

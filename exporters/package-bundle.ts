@@ -6,9 +6,10 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FileSource, ValidationReport } from '../spec/index.js';
-import { BUNDLE_FILES, type Bundle, readBundle } from './bundle-read.js';
+import { type Bundle, readBundle } from './bundle-read.js';
 import { renderCover } from './cover-png.js';
 import { ExportError } from './errors.js';
+import { planPackage, planPath } from './package-plan.js';
 import { PROFILES, type Profile } from './profiles.js';
 import { buildRdf } from './rdf-build.js';
 import type { ModelRdf } from './rdf-types.js';
@@ -40,9 +41,10 @@ export interface PackageResult {
 
 const TEXT = new Set(['rdf.yaml', 'README.md', 'architecture.py']);
 
+/** Every file bundle.yaml lists (main artefacts and zoo variant) must still have its sha256. */
 export async function verifyBundleHashes(b: Bundle, progress: (s: string) => void): Promise<void> {
   const bad: string[] = [];
-  for (const f of BUNDLE_FILES) {
+  for (const f of Object.keys(b.files).sort()) {
     progress(`hashing ${f} (${(statSync(join(b.dir, f)).size / 2 ** 20).toFixed(1)} MiB)`);
     const sha = await sha256File(join(b.dir, f));
     if (sha !== b.files[f])
@@ -58,7 +60,9 @@ export async function verifyBundleHashes(b: Bundle, progress: (s: string) => voi
 
 export async function packageBundle(bundleDir: string, opts: PackageOptions): Promise<PackageResult> {
   const progress = opts.onProgress ?? (() => {});
-  const b = readBundle(bundleDir);
+  const read = readBundle(bundleDir);
+  const plan = planPackage(read);
+  const b = plan.bundle; // as the RDF describes it: the zoo variant's facts when there is one
   const notes: string[] = [];
   let profiles: Profile[];
   if (opts.profiles !== undefined) profiles = [...opts.profiles];
@@ -73,14 +77,24 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
   }
   const fiji = profiles.includes('fiji');
 
-  await verifyBundleHashes(b, progress);
-  progress('reproducing test_output.npy with onnxruntime');
-  const reproduction = await reproduceTestOutput(b);
+  await verifyBundleHashes(read, progress);
+  const files = {
+    onnx: plan.files.get(plan.entries.onnx) as string,
+    testOutput: plan.files.get(plan.entries.testOutput) as string,
+  };
+  progress(`reproducing ${files.testOutput} with onnxruntime (${files.onnx})`);
+  const reproduction = await reproduceTestOutput(read, undefined, files);
+  if (plan.validOnnx !== undefined) {
+    progress('reproducing test_output.npy with the valid-output model.onnx (shipped for emzoo predict)');
+    await reproduceTestOutput(read);
+  }
 
   progress('rendering cover, README and sample tensors');
-  const { input, output } = readTestTensors(b);
+  const { input, output } = readTestTensors(read, files.testOutput);
   const generated = new Map<string, Uint8Array>();
-  generated.set('cover.png', renderCover(input, output, b.output.channel_names));
+  // the cover shows the valid output: a padded one would add a black frame of invalid border
+  const coverOutput = plan.outputForm === 'padded' ? readTestTensors(read).output : output;
+  generated.set('cover.png', renderCover(input, coverOutput, b.output.channel_names));
   generated.set('README.md', new TextEncoder().encode(buildReadme(b, reproduction, profiles)));
   if (fiji) {
     generated.set('sample_input.tif', tensorToTiff(input, b.input.voxel_size_nm));
@@ -89,12 +103,19 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
   const hashes: Record<string, string> = { ...b.files };
   for (const [name, bytes] of generated) hashes[name] = sha256Bytes(bytes);
 
-  const rdf = buildRdf({ bundle: b, hashes, reproduction, profiles });
+  const rdf = buildRdf({
+    bundle: b,
+    hashes,
+    reproduction,
+    profiles,
+    entries: plan.entries,
+    ...(plan.validOnnx !== undefined ? { validOnnx: plan.validOnnx } : {}),
+  });
   const rdfText = rdfToYaml(rdf, b.id);
   progress('validating rdf.yaml');
   // The package as it will be zipped: generated files from memory, bundle files from disk.
   const rdfBytes = new TextEncoder().encode(rdfText);
-  const names = ['rdf.yaml', ...generated.keys(), ...BUNDLE_FILES];
+  const names = ['rdf.yaml', ...generated.keys(), ...plan.files.keys()];
   const source: FileSource = {
     label: `${b.id}.zip (to be written)`,
     list: async () => names,
@@ -102,9 +123,7 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
       n === 'rdf.yaml'
         ? rdfBytes
         : (generated.get(n) ??
-          ((BUNDLE_FILES as readonly string[]).includes(n)
-            ? new Uint8Array(readFileSync(join(b.dir, n)))
-            : undefined)),
+          (plan.files.has(n) ? new Uint8Array(readFileSync(planPath(plan, n))) : undefined)),
   };
   const report = await validateWithProfiles(source, profiles);
   const errors = report.errors;
@@ -126,7 +145,7 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
   // fflate writes classic zips: offsets are 32-bit, so the whole package must stay under 4 GiB
   const total =
     [...generated.values()].reduce((n, g) => n + g.length, rdfBytes.length) +
-    BUNDLE_FILES.reduce((n, f) => n + statSync(join(b.dir, f)).size, 0);
+    [...plan.files.keys()].reduce((n, f) => n + statSync(planPath(plan, f)).size, 0);
   if (total >= 0xffff_ffff - 1_000_000) {
     throw new ExportError(
       'BundleInvalid',
@@ -147,14 +166,14 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
       compress: TEXT.has(name),
       expectedSha256: hashes[name] as string,
     })),
-    ...BUNDLE_FILES.map((name) => ({
+    ...[...plan.files.keys()].map((name) => ({
       name,
-      path: join(b.dir, name),
+      path: planPath(plan, name),
       compress: TEXT.has(name),
       expectedSha256: hashes[name] as string,
     })),
   ].sort((x, y) => (x.name === 'rdf.yaml' ? -1 : y.name === 'rdf.yaml' ? 1 : x.name < y.name ? -1 : 1));
   progress(`writing ${zipPath}`);
   const written = writeZip(zipPath, entries, b.created);
-  return { bundle: b, zipPath, rdf, reproduction, profiles, report, notes, entries: written };
+  return { bundle: read, zipPath, rdf, reproduction, profiles, report, notes, entries: written };
 }

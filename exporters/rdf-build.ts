@@ -4,6 +4,7 @@
  */
 import type { Bundle } from './bundle-read.js';
 import { ExportError } from './errors.js';
+import { type RdfEntries, STANDARD_ENTRIES } from './package-plan.js';
 import type { Profile } from './profiles.js';
 import type { Axis, ModelRdf, OutputTensor, Size } from './rdf-types.js';
 import type { Reproduction } from './reproduce.js';
@@ -31,6 +32,10 @@ export interface RdfInputs {
   readonly hashes: Readonly<Record<string, string>>; // zip entry name → sha256 (all but rdf.yaml)
   readonly reproduction: Reproduction;
   readonly profiles: readonly Profile[];
+  /** Zip entries of the referenced weights and test output (default: model.onnx, ...). */
+  readonly entries?: RdfEntries;
+  /** Zip entry of the valid-output ONNX shipped beside padded weights, for emzoo predict/server. */
+  readonly validOnnx?: string;
 }
 
 /** bioimage.io names allow only [A-Za-z0-9_+\- ()], 5–128 chars. */
@@ -108,8 +113,16 @@ function outputAxes(b: Bundle, inShape: readonly number[], outShape: readonly nu
   return axes;
 }
 
-export function buildRdf({ bundle: b, hashes, reproduction: r, profiles }: RdfInputs): ModelRdf {
+export function buildRdf({
+  bundle: b,
+  hashes,
+  reproduction: r,
+  profiles,
+  entries: e = STANDARD_ENTRIES,
+  validOnnx,
+}: RdfInputs): ModelRdf {
   const fiji = profiles.includes('fiji');
+  const padded = b.output.kind === 'dense' && r.outputShape.slice(2).join() === r.inputShape.slice(2).join();
   const out: OutputTensor = {
     id: b.output.name,
     description:
@@ -119,7 +132,7 @@ export function buildRdf({ bundle: b, hashes, reproduction: r, profiles }: RdfIn
       ),
     axes: outputAxes(b, r.inputShape, r.outputShape),
     data: { type: 'float32' },
-    test_tensor: hash(hashes, 'test_output.npy'),
+    test_tensor: hash(hashes, e.testOutput),
     ...(fiji ? { sample_tensor: hash(hashes, 'sample_output.tif') } : {}),
   };
   const probabilities = r.outputRange[0] >= 0 && r.outputRange[1] <= 1;
@@ -149,6 +162,11 @@ export function buildRdf({ bundle: b, hashes, reproduction: r, profiles }: RdfIn
         x: b.input.voxel_size_nm[2],
       },
       output_kind: b.output.kind,
+      // padded: output at the input's size, the outer `halo` voxels zero-filled (for tiling consumers)
+      ...(b.output.kind === 'dense' ? { output_form: padded ? 'padded' : 'valid' } : {}),
+      ...(validOnnx !== undefined
+        ? { valid_output_onnx: { ...hash(hashes, validOnnx), output: 'input - 2*halo per space axis' } }
+        : {}),
       channel_names: [...b.output.channel_names],
       ...(b.output.halo !== undefined
         ? { halo: { z: b.output.halo[0], y: b.output.halo[1], x: b.output.halo[2] } }
@@ -225,12 +243,12 @@ export function buildRdf({ bundle: b, hashes, reproduction: r, profiles }: RdfIn
         pytorch_version: b.weights.state_dict.torch_version,
       },
       torchscript: {
-        ...hash(hashes, 'model.torchscript.pt'),
+        ...hash(hashes, e.torchscript),
         pytorch_version: b.weights.torchscript.torch_version,
         parent: 'pytorch_state_dict',
       },
       onnx: {
-        ...hash(hashes, 'model.onnx'),
+        ...hash(hashes, e.onnx),
         opset_version: b.weights.onnx.opset,
         parent: 'pytorch_state_dict',
       },

@@ -64,7 +64,9 @@ export function buildReadme(b: Bundle, r: Reproduction, profiles: readonly Profi
     '## Output',
     '',
     dense
-      ? `Dense maps with axes b, c, z, y, x. The network uses valid convolutions: the output covers the input minus ${(b.output.halo ?? [0, 0, 0]).join(' × ')} voxels (z, y, x) on each side.`
+      ? r.outputShape.slice(2).join() === r.inputShape.slice(2).join()
+        ? `Dense maps with axes b, c, z, y, x, at the input's size. The network uses valid convolutions; the packaged weights pad its output back to the input size with zeros, so the outer ${(b.output.halo ?? [0, 0, 0]).join(' × ')} voxels (z, y, x) on each side are invalid. They are declared as the output \`halo\`, which ilastik and bioimageio.core crop (and overlap) when they tile a volume.`
+        : `Dense maps with axes b, c, z, y, x. The network uses valid convolutions: the output covers the input minus ${(b.output.halo ?? [0, 0, 0]).join(' × ')} voxels (z, y, x) on each side.`
       : 'One probability per class, axes b, c (no spatial axes).',
     '',
     '| channel | name | meaning |',

@@ -21,31 +21,46 @@ export interface Reproduction {
   readonly outputRange: readonly [number, number];
 }
 
-export function readTestTensors(b: Bundle): { input: Float32Nd; output: Float32Nd } {
+/** Bundle-relative files of the model and test output to check (the zoo variant's, or the main ones). */
+export interface ReproduceFiles {
+  readonly onnx: string;
+  readonly testOutput: string;
+}
+
+const MAIN: ReproduceFiles = { onnx: 'model.onnx', testOutput: 'test_output.npy' };
+
+export function readTestTensors(
+  b: Bundle,
+  testOutput = MAIN.testOutput,
+): { input: Float32Nd; output: Float32Nd } {
   return {
     input: parseNpy(readFileSync(join(b.dir, 'test_input.npy')), 'test_input.npy'),
-    output: parseNpy(readFileSync(join(b.dir, 'test_output.npy')), 'test_output.npy'),
+    output: parseNpy(readFileSync(join(b.dir, testOutput)), testOutput),
   };
 }
 
 /** Throws ReproduceFailed unless max |onnx(pre(test_input)) - test_output| ≤ atol. */
-export async function reproduceTestOutput(b: Bundle, atol = REPRODUCE_ATOL): Promise<Reproduction> {
-  const { input, output } = readTestTensors(b);
-  const model = await loadOnnx(join(b.dir, 'model.onnx'), `${b.id}/model.onnx`);
+export async function reproduceTestOutput(
+  b: Bundle,
+  atol = REPRODUCE_ATOL,
+  files: ReproduceFiles = MAIN,
+): Promise<Reproduction> {
+  const { input, output } = readTestTensors(b, files.testOutput);
+  const model = await loadOnnx(join(b.dir, files.onnx), `${b.id}/${files.onnx}`);
   try {
     const actual = await model.run(applyScaleLinear(input, b.input.preprocessing));
     const cmp = compareTensors(actual, output, atol);
     if (!cmp.sameShape) {
       throw new ExportError(
         'ReproduceFailed',
-        `${b.id}: ONNX output shape [${actual.shape.join(', ')}] differs from test_output.npy [${output.shape.join(', ')}]`,
+        `${b.id}: ONNX output shape [${actual.shape.join(', ')}] differs from ${files.testOutput} [${output.shape.join(', ')}]`,
         { hint: 're-export the bundle so test_output.npy is the model output on test_input.npy' },
       );
     }
     if (cmp.mismatches > 0) {
       throw new ExportError(
         'ReproduceFailed',
-        `${b.id}: ONNX output differs from test_output.npy (max abs error ${cmp.maxAbsError.toExponential(3)} > ${atol}, ${cmp.mismatches} elements off); no zip written`,
+        `${b.id}: ${files.onnx} output differs from ${files.testOutput} (max abs error ${cmp.maxAbsError.toExponential(3)} > ${atol}, ${cmp.mismatches} elements off); no zip written`,
         {
           hint: 'test_output.npy must be the model output on scale_linear(test_input.npy); re-export the bundle with `emzoo export`',
         },

@@ -105,16 +105,21 @@ def test_bundle_is_complete_and_valid(bundles, name):
     preset, folder, proc = bundles[name]
     assert "UNTRAINED" in proc.stderr  # the CLI warns when no checkpoint is given
     assert "wrote" in proc.stdout and "exporting ONNX" in proc.stdout  # progress lines
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [
-            "bundle.yaml",
-            "model.onnx",
-            "model.torchscript.pt",
-            "state_dict.pt",
-            "architecture.py",
-            "test_input.npy",
-            "test_output.npy",
-        ]
+    dense = preset.output_kind == "dense"
+    zoo = ["zoo/model.onnx", "zoo/model.torchscript.pt", "zoo/test_output.npy"] if dense else []
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == (
+        sorted(
+            [
+                "bundle.yaml",
+                "model.onnx",
+                "model.torchscript.pt",
+                "state_dict.pt",
+                "architecture.py",
+                "test_input.npy",
+                "test_output.npy",
+                *zoo,
+            ]
+        )
     )
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")], (
         "temporary folders left behind"
@@ -137,6 +142,8 @@ def test_bundle_is_complete_and_valid(bundles, name):
     for key in ("onnx", "torchscript", "state_dict"):
         assert bundle["roundtrip"][key]["max_abs"] <= TOL
     assert [(r["batch"], r["k"]) for r in bundle["roundtrip"]["sizes"]] == _grid(preset)
+    assert ("zoo_variant" in bundle) == dense  # Synister has no dense output to pad
+    assert bundle["architecture"]["kwargs"].get("pad_output", False) is False
 
 
 @pytest.mark.parametrize("name", SMALL)
@@ -231,7 +238,15 @@ _ISOLATED_CHECK = textwrap.dedent(
     x = np.load("test_input.npy") * np.float32(p["gain"]) + np.float32(p["offset"])
     with torch.no_grad():
         y = net(torch.from_numpy(x.astype(np.float32))).numpy()
-    print(json.dumps({"max_abs": float(np.abs(y - np.load("test_output.npy")).max()),
+    expected = "test_output.npy"
+    if sys.argv[1:] == ["zoo"]:  # the zoo variant: same files, kwargs merged with its own
+        kwargs = {**arch["kwargs"], **b["zoo_variant"]["kwargs"]}
+        net = getattr(architecture, arch["callable"])(**kwargs)
+        net.load_state_dict(torch.load("state_dict.pt", weights_only=True))
+        with torch.no_grad():
+            y = net.eval()(torch.from_numpy(x.astype(np.float32))).numpy()
+        expected = b["zoo_variant"]["test_tensor"]["file"]
+    print(json.dumps({"max_abs": float(np.abs(y - np.load(expected)).max()),
                       "emzoo_loaded": any(m.split(".")[0] == "emzoo" for m in sys.modules)}))
     """
 )
@@ -260,3 +275,75 @@ def test_architecture_py_and_state_dict_reproduce_without_emzoo(bundles, name):
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["max_abs"] <= TOL and result["emzoo_loaded"] is False
     assert not (folder / "__pycache__").exists()
+
+
+def _padded_net(preset: Preset, folder: Path) -> torch.nn.Module:
+    net = preset.build()
+    twin = type(net)(**{**net.init_kwargs, "pad_output": True})
+    twin.load_state_dict(torch.load(folder / "state_dict.pt", weights_only=True))
+    return twin.eval()
+
+
+DENSE = [n for n in SMALL if get_preset(n).output_kind == "dense"]
+
+
+@pytest.mark.parametrize("name", DENSE)
+def test_zoo_variant_is_the_valid_output_padded_back_to_the_input_size(bundles, name):
+    preset, folder, _ = bundles[name]
+    bundle = yaml.safe_load((folder / "bundle.yaml").read_text())
+    zoo = bundle["zoo_variant"]
+    assert zoo["kind"] == "padded-output" and zoo["kwargs"] == {"pad_output": True}
+    raw = np.load(folder / "test_input.npy")
+    valid = np.load(folder / "test_output.npy")
+    padded = np.load(folder / zoo["test_tensor"]["file"])
+    assert padded.dtype == np.float32
+    assert padded.shape == (*valid.shape[:2], *raw.shape[2:]) == tuple(zoo["test_tensor"]["shape"])
+    halo = bundle["output"]["halo"]
+    centre = tuple(slice(h, h + n) for h, n in zip(halo, valid.shape[2:], strict=True))
+    np.testing.assert_array_equal(padded[(..., *centre)], valid)
+    border = np.ones(padded.shape, dtype=bool)
+    border[(..., *centre)] = False
+    assert border.any() and not padded[border].any()
+    prep = bundle["input"]["preprocessing"]
+    x = (raw * np.float32(prep["gain"]) + np.float32(prep["offset"])).astype(np.float32)
+    net = _padded_net(preset, folder)
+    with torch.no_grad():
+        np.testing.assert_allclose(padded, net(torch.from_numpy(x)).numpy(), atol=1e-6, rtol=0)
+    for key in ("onnx", "torchscript", "state_dict"):
+        assert zoo["roundtrip"][key]["max_abs"] <= TOL
+    assert [r["k"] for r in zoo["roundtrip"]["sizes"]] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("name", DENSE)
+def test_zoo_onnx_and_torchscript_match_padded_pytorch_at_valid_sizes(bundles, name):
+    preset, folder, _ = bundles[name]
+    model = onnx.load(str(folder / "zoo/model.onnx"), load_external_data=False)
+    onnx.checker.check_model(model)
+    assert {o.version for o in model.opset_import if o.domain in ("", "ai.onnx")} <= {17, 18}
+    sess = ort.InferenceSession(str(folder / "zoo/model.onnx"), providers=["CPUExecutionProvider"])
+    scripted = torch.jit.load(str(folder / "zoo/model.torchscript.pt")).eval()
+    net = _padded_net(preset, folder)
+    for batch, k in _grid(preset):
+        x = _inputs(preset, batch, k)
+        with torch.no_grad():
+            ref = net(torch.from_numpy(x)).numpy()
+            ts = scripted(torch.from_numpy(x)).numpy()
+        got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+        assert ref.shape[2:] == x.shape[2:], (batch, k)
+        assert got.shape == ts.shape == ref.shape, (batch, k)
+        assert np.abs(got - ref).max() <= TOL and np.abs(ts - ref).max() <= TOL, (batch, k)
+
+
+@pytest.mark.parametrize("name", DENSE[:1])
+def test_zoo_variant_rebuilds_from_architecture_py_without_emzoo(bundles, name):
+    _, folder, _ = bundles[name]
+    proc = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", _ISOLATED_CHECK, "zoo"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["max_abs"] <= TOL and result["emzoo_loaded"] is False

@@ -109,6 +109,82 @@ def test_schema_violation_names_the_key(good_bundle, tmp_path):
     assert "'surprise' was unexpected" in msg
 
 
+@pytest.fixture(scope="module")
+def dense_bundle(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dense") / "lsd-small-mtlsd"
+    export_bundle(_opts(out, preset="lsd-small-mtlsd", test_k=0))
+    return out
+
+
+def _rehash(b: Path, names: list[str], edit=None) -> None:
+    from emzoo.export.hashes import sha256_file
+
+    data = yaml.safe_load((b / "bundle.yaml").read_text())
+    if edit is not None:
+        edit(data)
+    for name in names:
+        data["files"][name] = sha256_file(b / name)
+    (b / "bundle.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_zoo_variant_files_are_checked(dense_bundle, tmp_path):
+    assert validate_bundle(dense_bundle, run=True)["zoo_variant"]["kind"] == "padded-output"
+    b = tmp_path / dense_bundle.name
+    shutil.copytree(dense_bundle, b)
+    (b / "zoo/model.torchscript.pt").unlink()
+    (b / "zoo/extra.npy").write_bytes(b"x")
+    with pytest.raises(InvalidInput) as info:
+        validate_bundle(b)
+    assert "zoo/model.torchscript.pt: missing" in str(info.value)
+    assert "zoo/extra.npy: present but not listed" in str(info.value)
+
+
+def test_zoo_test_output_must_be_the_valid_output_in_a_zero_border(dense_bundle, tmp_path):
+    b = tmp_path / dense_bundle.name
+    shutil.copytree(dense_bundle, b)
+    y = np.load(b / "zoo/test_output.npy")
+    y[0, 0, 0, 0, 0] = 0.5  # a border voxel
+    np.save(b / "zoo/test_output.npy", y)
+    _rehash(b, ["zoo/test_output.npy"])
+    with pytest.raises(InvalidInput, match=r"zoo/test_output\.npy: .*not zero-filled"):
+        validate_bundle(b)
+
+
+def test_zoo_onnx_must_reproduce_the_zoo_test_output(dense_bundle, tmp_path):
+    b = tmp_path / dense_bundle.name
+    shutil.copytree(dense_bundle, b)
+    shutil.copyfile(dense_bundle / "model.onnx", b / "zoo/model.onnx")  # the valid-output graph
+    _rehash(b, ["zoo/model.onnx"])
+    validate_bundle(b)
+    with pytest.raises(InvalidInput, match=r"zoo/model\.onnx: .*output shape \(1, 13, 4, 4, 4\)"):
+        validate_bundle(b, run=True)
+
+
+def test_zoo_variant_on_a_class_output_is_a_schema_error(good_bundle, dense_bundle, tmp_path):
+    b = _copy(good_bundle, tmp_path)
+    zoo = yaml.safe_load((dense_bundle / "bundle.yaml").read_text())["zoo_variant"]
+    for name in ["zoo/model.onnx", "zoo/model.torchscript.pt", "zoo/test_output.npy"]:
+        (b / "zoo").mkdir(exist_ok=True)
+        shutil.copyfile(dense_bundle / name, b / name)
+    _rehash(
+        b,
+        ["zoo/model.onnx", "zoo/model.torchscript.pt", "zoo/test_output.npy"],
+        lambda d: d.update(zoo_variant=zoo),
+    )
+    with pytest.raises(InvalidInput, match="'dense' was expected"):
+        validate_bundle(b)
+
+
+def test_wrong_zoo_onnx_fails_export_and_leaves_no_bundle(tmp_path, monkeypatch):
+    from emzoo.export import zoo_variant as zv
+
+    real = zv.export_onnx
+    monkeypatch.setattr(zv, "export_onnx", lambda net, *a, **kw: real(_perturbed(net), *a, **kw))
+    with pytest.raises(ExportCheckFailed, match="zoo ONNX"):
+        export_bundle(_opts(tmp_path / "lsd-small-mtlsd", preset="lsd-small-mtlsd", test_k=0))
+    _no_leftovers(tmp_path, "lsd-small-mtlsd")
+
+
 def test_test_output_that_onnx_does_not_reproduce_fails_run(good_bundle, tmp_path):
     b = _copy(good_bundle, tmp_path)
     y = np.load(b / "test_output.npy")

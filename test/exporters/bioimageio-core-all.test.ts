@@ -7,11 +7,11 @@
  * package must pass too. (bioimageio-core.test.ts covers lsd-small-mtlsd and a toy class model.)
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { load as parseYaml } from 'js-yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleDirs } from '../../cli/bundles.js';
 import { ROOT, tempDir } from './bundles.js';
 
@@ -84,9 +84,17 @@ interface CoreTest extends Run {
   details: Detail[];
 }
 
+/** Every temp folder this file makes (exports, zips, summaries): removed after the suite. */
+const scratch: string[] = [];
+function scratchDir(prefix: string): string {
+  const d = tempDir(prefix);
+  scratch.push(d);
+  return d;
+}
+
 async function bioimageioTest(zip: string): Promise<CoreTest> {
-  const summary = join(tempDir('emzoo-core-'), 'summary.json');
-  const r = await run(BIOIMAGEIO, ['test', zip, '--summary', summary], tempDir('emzoo-core-cwd-'));
+  const summary = join(scratchDir('emzoo-core-'), 'summary.json');
+  const r = await run(BIOIMAGEIO, ['test', zip, '--summary', summary], scratchDir('emzoo-core-cwd-'));
   if (!existsSync(summary)) return { ...r, status: 'no summary written', details: [] };
   const s = JSON.parse(readFileSync(summary, 'utf8')) as { status: string; details: Detail[] };
   return { ...r, status: s.status, details: s.details };
@@ -146,7 +154,7 @@ interface Repackaged {
 }
 
 async function packageAll(weights: string, source: Packaged['source']): Promise<Packaged[]> {
-  const out = tempDir('emzoo-dist-');
+  const out = scratchDir('emzoo-dist-');
   const r = await run(process.execPath, [
     LAUNCHER,
     'package',
@@ -180,7 +188,7 @@ describe.skipIf(!existsSync(BIOIMAGEIO) || !existsSync(EMZOO))(
 
     beforeAll(async () => {
       const t0 = Date.now();
-      const presetDir = tempDir('emzoo-presets-');
+      const presetDir = scratchDir('emzoo-presets-');
       const exported = await mapLimit(picked, PARALLEL, (p) =>
         // legacy ONNX exporter + no size sweep: the same kind of files 3x faster; bioimageio test
         // sweeps the sizes itself (default dynamo/opset-18 exports pass too, checked by hand)
@@ -203,7 +211,7 @@ describe.skipIf(!existsSync(BIOIMAGEIO) || !existsSync(EMZOO))(
       const t2 = Date.now();
 
       // the ilastik repackaging (one Python process) runs alongside the `bioimageio test` pool
-      const ilastikDir = tempDir('emzoo-ilastik-');
+      const ilastikDir = scratchDir('emzoo-ilastik-');
       const zipPaths = zips.map((z) => z.zip);
       const [cores, rep] = await Promise.all([
         mapLimit(zips, PARALLEL, (z) => bioimageioTest(z.zip)),
@@ -222,6 +230,10 @@ describe.skipIf(!existsSync(BIOIMAGEIO) || !existsSync(EMZOO))(
         `bioimageio-core-all: export ${s(t0, t1)}, package ${s(t1, t2)}, bioimageio test + ilastik repackage ${s(t2, t3)}`,
       );
     }, 600_000);
+
+    afterAll(() => {
+      for (const d of scratch) rmSync(d, { recursive: true, force: true });
+    });
 
     it('exports one small preset for every task in the registry', () => {
       expect(tasks.length).toBeGreaterThanOrEqual(4);

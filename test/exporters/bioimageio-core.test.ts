@@ -1,6 +1,9 @@
 /**
  * The real client: bioimageio.core's `bioimageio test` (format validation with IO checks, then every
- * weights format reproduced and run at sizes n = 0, 1, 2 and batch 1, 2) must pass our zips.
+ * weights format reproduced and run at sizes n = 0, 1, 2 and batch 1, 2) must pass our zips, in both
+ * output forms: the zoo variant (padded output + halo, what an exported dense bundle now packages)
+ * and the valid form (size offset −2·halo, bundles without a zoo variant). bioimageio.core's
+ * blockwise prediction, which ilastik/tiktorch tile with, must equal one whole-volume pass.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -41,15 +44,17 @@ function readSummary(path: string): { status: string; checks: string[] } {
 
 describe.skipIf(!existsSync(BIOIMAGEIO))('bioimageio test (bioimageio.core)', () => {
   let dense: string;
+  let valid: string;
   let classes: string;
   let padded: string;
   beforeAll(async () => {
     dense = (await packageBundle(realBundle(), { outDir: tempDir() })).zipPath;
+    valid = (await packageBundle(tinyBundle('dense'), { outDir: tempDir() })).zipPath;
     classes = (await packageBundle(tinyBundle('classes'), { outDir: tempDir() })).zipPath;
     padded = (await packageBundle(tinyBundle('padded'), { outDir: tempDir() })).zipPath;
   }, 240_000);
 
-  it.concurrent('passes the dense package (onnx, torchscript, state dict; sizes and batches)', async () => {
+  it.concurrent('passes the dense zoo-variant package (onnx, torchscript, state dict; sizes and batches)', async () => {
     const r = await bioimageioTest(dense);
     expect(r.status, r.output.slice(-4000)).toBe('passed');
     expect(r.code).toBe(0);
@@ -64,33 +69,49 @@ describe.skipIf(!existsSync(BIOIMAGEIO))('bioimageio test (bioimageio.core)', ()
     expect(r.checks.filter((c) => !c.startsWith('passed'))).toEqual([]);
   }, 240_000);
 
+  it.concurrent('passes a valid-form package (output = input − 2·halo, declared as size offset)', async () => {
+    const r = await bioimageioTest(valid);
+    expect(r.status, r.output.slice(-4000)).toBe('passed');
+    expect(r.code).toBe(0);
+  }, 240_000);
+
   it.concurrent('passes the class-output package', async () => {
     const r = await bioimageioTest(classes);
     expect(r.status, r.output.slice(-4000)).toBe('passed');
     expect(r.code).toBe(0);
   }, 240_000);
 
-  it.concurrent('tiles a halo package blockwise as consumers do, matching one whole-volume pass', async () => {
-    // bioimageio.core's blockwise prediction (the machinery tiktorch/ilastik build on) overlaps
-    // input blocks by the output halo and crops it; the interior must equal one ONNX pass.
-    const script = [
-      'import io, sys, zipfile, warnings, numpy as np, onnxruntime as ort',
-      'warnings.filterwarnings("ignore")',
-      'from bioimageio.core import load_description, predict',
-      'zp = sys.argv[1]; z = zipfile.ZipFile(zp)',
-      'x = np.load(io.BytesIO(z.read("test_input.npy")))',
-      'x = np.pad(x, ((0, 0), (0, 0), (0, 30), (0, 48), (0, 48)), mode="symmetric")',
-      'full = ort.InferenceSession(z.read("model.onnx")).run(None, {"raw": (x * np.float32(2 / 255) - 1).astype(np.float32)})[0]',
-      'md = load_description(zp, perform_io_checks=False)',
-      'y = predict(model=md, inputs={"raw": x}, blocksize_parameter=0).members["affinities"].data.to_numpy()',
-      'print(y.shape == full.shape, float(np.abs(y - full)[..., 2:-2, 2:-2, 2:-2].max()))',
-    ].join('\n');
-    const { stdout } = await exec(join(ROOT, '.venv/bin/python'), ['-c', script, padded], {
-      env: { ...process.env, OMP_NUM_THREADS: '1' },
-      maxBuffer: 16 << 20,
-    });
-    const [sameShape, maxErr] = stdout.trim().split('\n').pop()?.split(' ') ?? [];
-    expect(sameShape).toBe('True');
-    expect(Number(maxErr)).toBeLessThan(1e-4);
+  // test/fixtures/tiled_vs_whole.py: the zip's test input extended to size k, tiled by bioimageio.core
+  // with blocks of size n (overlapping by the declared halo), vs one onnxruntime pass over the volume
+  async function tiledVsWhole(zip: string, k: number, n: number) {
+    const { stdout } = await exec(
+      join(ROOT, '.venv/bin/python'),
+      [join(ROOT, 'test/fixtures/tiled_vs_whole.py'), zip, String(k), String(n)],
+      { cwd: tempDir(), env: { ...process.env, OMP_NUM_THREADS: '1' }, maxBuffer: 16 << 20 },
+    );
+    return JSON.parse(stdout.trim().split('\n').pop() as string) as {
+      volume: number[];
+      blocks: number;
+      tiled_shape: number[];
+      whole_shape: number[];
+      max_abs: number | null;
+      valid_max: number;
+    };
+  }
+
+  it.concurrent('tiles the real zoo-variant package blockwise as ilastik does, matching one whole pass', async () => {
+    const r = await tiledVsWhole(dense, 7, 5); // 72³ volume, 64³ blocks with halo 20: 27 blocks
+    expect(r.tiled_shape).toEqual(r.whole_shape);
+    expect(r.blocks).toBeGreaterThan(1);
+    expect(r.valid_max).toBeGreaterThan(0.1); // not comparing zeros
+    expect(r.max_abs).not.toBeNull();
+    expect(r.max_abs as number).toBeLessThan(1e-4);
+  }, 300_000);
+
+  it.concurrent('tiles a toy halo package blockwise in many blocks, matching one whole pass', async () => {
+    const r = await tiledVsWhole(padded, 6, 1); // 18×32×32 volume, 8×12×12 blocks with halo 2
+    expect(r.tiled_shape).toEqual(r.whole_shape);
+    expect(r.blocks).toBeGreaterThan(20);
+    expect(r.max_abs as number).toBeLessThan(1e-4);
   }, 240_000);
 });

@@ -37,19 +37,21 @@ describe('package: zip contents', () => {
   it('is flat, rdf.yaml first, with every referenced file', () => {
     const names = centralDirectory(zipBytes).map((e) => e.name);
     expect(names[0]).toBe('rdf.yaml');
+    // the bundle has a zoo variant: padded weights and test output, plus the valid model.onnx
     expect([...names].sort()).toEqual(
       [
         'README.md',
         'architecture.py',
         'cover.png',
         'model.onnx',
-        'model.torchscript.pt',
+        'model_padded.onnx',
+        'model_padded.torchscript.pt',
         'rdf.yaml',
         'sample_input.tif',
         'sample_output.tif',
         'state_dict.pt',
         'test_input.npy',
-        'test_output.npy',
+        'test_output_padded.npy',
       ].sort(),
     );
     expect(names.every((n) => !n.includes('/'))).toBe(true);
@@ -63,15 +65,19 @@ describe('package: zip contents', () => {
   });
 
   it('ships the bundle files byte for byte, and every declared sha256 is the entry hash', () => {
-    for (const f of [
-      'model.onnx',
-      'model.torchscript.pt',
-      'state_dict.pt',
-      'architecture.py',
-      'test_input.npy',
-      'test_output.npy',
-    ]) {
-      expect(Buffer.from(entries[f] as Uint8Array).equals(readFileSync(join(bundleDir, f)))).toBe(true);
+    for (const [entry, file] of [
+      ['model.onnx', 'model.onnx'],
+      ['model_padded.onnx', 'zoo/model.onnx'],
+      ['model_padded.torchscript.pt', 'zoo/model.torchscript.pt'],
+      ['state_dict.pt', 'state_dict.pt'],
+      ['architecture.py', 'architecture.py'],
+      ['test_input.npy', 'test_input.npy'],
+      ['test_output_padded.npy', 'zoo/test_output.npy'],
+    ] as const) {
+      expect([
+        entry,
+        Buffer.from(entries[entry] as Uint8Array).equals(readFileSync(join(bundleDir, file))),
+      ]).toEqual([entry, true]);
     }
     const declared: [string, string][] = [];
     const walk = (n: unknown): void => {
@@ -85,14 +91,17 @@ describe('package: zip contents', () => {
     walk(rdf);
     expect(declared.map(([s]) => s).sort()).toEqual([
       'architecture.py',
-      'model.onnx',
-      'model.torchscript.pt',
+      'model.onnx', // config.emzoo.valid_output_onnx
+      'model_padded.onnx',
+      'model_padded.torchscript.pt',
       'sample_input.tif',
       'sample_output.tif',
       'state_dict.pt',
       'test_input.npy',
-      'test_output.npy',
+      'test_output_padded.npy',
     ]);
+    expect(rdf.weights.onnx.source).toBe('model_padded.onnx');
+    expect(rdf.config.emzoo.valid_output_onnx.source).toBe('model.onnx');
     for (const [source, hash] of declared)
       expect([source, sha(entries[source] as Uint8Array)]).toEqual([source, hash]);
   });
@@ -151,31 +160,33 @@ describe('package: rdf.yaml fields come from bundle.yaml', () => {
     expect(input.sample_tensor.source).toBe('sample_input.tif');
   });
 
-  it('declares the output channels and the size the network crops', () => {
+  it('declares the zoo form: output at the input size, the invalid border as halo', () => {
     const out = rdf.outputs[0];
     expect(out.axes[1].channel_names).toEqual(bundle.output.channel_names);
     for (let i = 0; i < 3; i++) {
       const axis = out.axes[2 + i];
-      expect(axis.size).toEqual({
-        tensor_id: bundle.input.name,
-        axis_id: ['z', 'y', 'x'][i],
-        offset: -2 * bundle.output.halo[i],
-      });
+      expect(axis.size).toEqual({ tensor_id: bundle.input.name, axis_id: ['z', 'y', 'x'][i] });
+      expect(axis.halo).toBe(bundle.output.halo[i]);
     }
-    const inShape = bundle.input.test_tensor.shape;
-    const outShape = bundle.output.test_tensor.shape;
-    for (let i = 0; i < 3; i++) expect(outShape[2 + i]).toBe(inShape[2 + i] + out.axes[2 + i].size.offset);
+    expect(out.test_tensor.source).toBe('test_output_padded.npy');
+    expect(bundle.zoo_variant.test_tensor.shape.slice(2)).toEqual(bundle.input.test_tensor.shape.slice(2));
+    expect(rdf.config.emzoo.output_form).toBe('padded');
   });
 
   it('lists the three weight formats with parents, versions and the architecture', () => {
     const w = rdf.weights;
-    expect(w.onnx.opset_version).toBe(bundle.weights.onnx.opset);
+    expect(w.onnx.opset_version).toBe(bundle.zoo_variant.weights.onnx.opset);
     expect(w.onnx.parent).toBe('pytorch_state_dict');
     expect(w.torchscript.parent).toBe('pytorch_state_dict');
     expect(w.torchscript.pytorch_version).toBe(bundle.weights.torchscript.torch_version);
     expect(w.pytorch_state_dict.parent).toBeUndefined();
     expect(w.pytorch_state_dict.architecture.callable).toBe(bundle.architecture.callable);
-    expect(w.pytorch_state_dict.architecture.kwargs).toEqual(bundle.architecture.kwargs);
+    // the shared state_dict.pt + architecture.py, built as the zoo variant
+    expect(bundle.architecture.kwargs.pad_output).toBe(false);
+    expect(w.pytorch_state_dict.architecture.kwargs).toEqual({
+      ...bundle.architecture.kwargs,
+      pad_output: true,
+    });
   });
 
   it('keeps the extra facts in config', () => {
@@ -186,7 +197,7 @@ describe('package: rdf.yaml fields come from bundle.yaml', () => {
       x: bundle.input.voxel_size_nm[2],
     });
     expect(rdf.config.emzoo.semantics).toEqual(bundle.output.semantics);
-    expect(rdf.config.emzoo.round_trip_errors.onnx_vs_pytorch).toEqual(bundle.roundtrip.onnx);
+    expect(rdf.config.emzoo.round_trip_errors.onnx_vs_pytorch).toEqual(bundle.zoo_variant.roundtrip.onnx);
     const tol = rdf.config.bioimageio.reproducibility_tolerance[0];
     expect(tol.absolute_tolerance).toBeGreaterThan(0);
     const offsets = bundle.output.semantics.affinity_offsets;
@@ -237,6 +248,39 @@ describe('package: refusals', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
+  it('refuses a bundle whose zoo test output was altered', async () => {
+    const dir = copyBundle(bundleDir);
+    const p = join(dir, 'zoo/test_output.npy');
+    const bytes = new Uint8Array(readFileSync(p));
+    const headerEnd = bytes.indexOf(0x0a) + 1;
+    const data = new Float32Array(bytes.buffer.slice(headerEnd));
+    const mid = Math.floor(data.length / 2); // inside the valid centre
+    data[mid] = (data[mid] as number) + 0.01;
+    bytes.set(new Uint8Array(data.buffer), headerEnd);
+    writeFileSync(p, bytes);
+    const text = readFileSync(join(dir, 'bundle.yaml'), 'utf8').replace(
+      bundle.files['zoo/test_output.npy'],
+      sha(bytes),
+    );
+    writeFileSync(join(dir, 'bundle.yaml'), text);
+    const out = tempDir();
+    const err = await packageBundle(dir, { outDir: out }).catch((e: unknown) => e);
+    expect(isExportError(err, 'ReproduceFailed')).toBe(true);
+    expect((err as Error).message).toContain('zoo/test_output.npy');
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('refuses a bundle whose zoo weights no longer match their sha256', async () => {
+    const dir = copyBundle(bundleDir);
+    const p = join(dir, 'zoo/model.torchscript.pt');
+    const bytes = new Uint8Array(readFileSync(p));
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    writeFileSync(p, bytes);
+    const err = await packageBundle(dir, { outDir: tempDir() }).catch((e: unknown) => e);
+    expect(isExportError(err, 'BundleInvalid')).toBe(true);
+    expect((err as Error).message).toContain('zoo/model.torchscript.pt');
+  });
+
   it('refuses a bundle whose file no longer matches its sha256', async () => {
     const dir = copyBundle(bundleDir);
     writeFileSync(
@@ -278,6 +322,27 @@ describe('package: a class-output (Synister-like) model', () => {
     expect((err as Error).message).toMatch(/space axes/);
     expect(readdirSync(out)).toEqual([]);
   });
+});
+
+describe('package: a bundle without a zoo variant (valid output form)', () => {
+  it('ships the bundle files as they are and declares the crop as a size offset', async () => {
+    const dir = tinyBundle('dense');
+    const r = await packageBundle(dir, { outDir: tempDir() });
+    const files = unzipSync(new Uint8Array(readFileSync(r.zipPath)));
+    expect(
+      Object.keys(files)
+        .filter((n) => /\.(onnx|pt|npy)$/.test(n))
+        .sort(),
+    ).toEqual(['model.onnx', 'model.torchscript.pt', 'state_dict.pt', 'test_input.npy', 'test_output.npy']);
+    const space = (r.rdf.outputs[0]?.axes ?? []).filter((a) => a.type === 'space');
+    expect(space.map((a) => a.size)).toEqual(
+      ['z', 'y', 'x'].map((id) => ({ tensor_id: 'raw', axis_id: id, offset: -4 })),
+    );
+    expect(space.every((a) => !('halo' in a))).toBe(true);
+    expect(r.rdf.weights.onnx?.source).toBe('model.onnx');
+    expect(r.rdf.config.emzoo).toMatchObject({ output_form: 'valid' });
+    expect((r.rdf.config.emzoo as Record<string, unknown>).valid_output_onnx).toBeUndefined();
+  }, 60_000);
 });
 
 describe('package: a network whose output keeps the input size', () => {

@@ -75,6 +75,7 @@ class ExportFacts:
     trained: bool
     training: dict[str, Any] | None
     roundtrip: dict[str, Any]
+    zoo_variant: dict[str, Any] | None = None  # dense only: zoo/ (see zoo_variant.py)
     input_name: str = "raw"
     output_name: str = "prediction"
 
@@ -144,6 +145,7 @@ def build_bundle(preset: Preset, facts: ExportFacts, files: dict[str, str]) -> d
             },
             "training": plain(facts.training),
             "roundtrip": facts.roundtrip,
+            **({"zoo_variant": facts.zoo_variant} if facts.zoo_variant is not None else {}),
             "software": software_versions(),
             "files": files,
         }

@@ -1,6 +1,7 @@
 """Re-check a finished bundle folder: bundle.yaml parses and matches the schema, every file is
 present with its recorded sha256 and nothing unlisted lies beside them, test tensors have the
-declared dtype and shapes; optionally (``run=True``) model.onnx reproduces test_output.npy."""
+declared dtype and shapes (the zoo variant's padded output: the valid output centred in zeros);
+optionally (``run=True``) model.onnx reproduces test_output.npy and zoo/model.onnx zoo/test_output.npy."""
 
 from __future__ import annotations
 
@@ -42,9 +43,8 @@ def _file_problems(folder: Path, files: dict[str, str]) -> list[str]:
             problems.append(f"{name}: missing")
         elif sha256_file(path) != digest:
             problems.append(f"{name}: sha256 differs from bundle.yaml (file changed after export)")
-    unlisted = sorted(
-        p.name for p in folder.iterdir() if p.name != "bundle.yaml" and p.name not in files
-    )
+    present = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    unlisted = sorted(name for name in present if name != "bundle.yaml" and name not in files)
     problems += [f"{name}: present but not listed in bundle.yaml files" for name in unlisted]
     return problems
 
@@ -99,6 +99,31 @@ def _tensor_problems(folder: Path, bundle: dict[str, Any]) -> list[str]:
                 problems.append(
                     f"test_output.npy: spatial shape {list(y.shape[2:])}, input minus 2·halo is {want}"
                 )
+    if "output" in tensors and "input" in tensors and "zoo_variant" in bundle:
+        problems += _zoo_tensor_problems(folder, bundle, tensors["input"], tensors["output"])
+    return problems
+
+
+def _zoo_tensor_problems(
+    folder: Path, bundle: dict[str, Any], x: np.ndarray, y: np.ndarray
+) -> list[str]:
+    from emzoo.errors import ExportCheckFailed
+    from emzoo.export.zoo_variant import check_padded
+
+    tt = bundle["zoo_variant"]["test_tensor"]
+    try:
+        yz = np.load(folder / tt["file"], allow_pickle=False)
+    except Exception as err:
+        return [f"{tt['file']}: not a readable .npy ({err.__class__.__name__})"]
+    problems = []
+    if yz.dtype != np.float32:
+        problems.append(f"{tt['file']}: dtype {yz.dtype}, declared float32")
+    if list(yz.shape) != tt["shape"]:
+        problems.append(f"{tt['file']}: shape {list(yz.shape)}, declared {tt['shape']}")
+    try:
+        check_padded(yz, y, x.shape, bundle["roundtrip"]["tolerance_abs"], tt["file"])
+    except ExportCheckFailed as err:
+        problems.append(f"{tt['file']}: {err} (must be test_output.npy centred in a zero halo)")
     return problems
 
 
@@ -109,15 +134,22 @@ def _reproduce(folder: Path, bundle: dict[str, Any]) -> list[str]:
     prep = bundle["input"]["preprocessing"]
     raw = np.load(folder / "test_input.npy")
     x = (raw * np.float32(prep["gain"]) + np.float32(prep["offset"])).astype(np.float32)
-    expected = np.load(folder / "test_output.npy")
-    try:
-        errors = compare(OnnxRunner(folder / "model.onnx")(x), expected, "model.onnx")
-    except Exception as err:
-        return [f"model.onnx: does not run on test_input.npy ({err})"]
     tol = bundle["roundtrip"]["tolerance_abs"]
-    if errors.max_abs > tol:
-        return [f"model.onnx: differs from test_output.npy by {errors.max_abs:.3g} > {tol:g}"]
-    return []
+    pairs = [("model.onnx", "test_output.npy")]
+    if "zoo_variant" in bundle:
+        zoo = bundle["zoo_variant"]
+        pairs.append((zoo["weights"]["onnx"]["file"], zoo["test_tensor"]["file"]))
+    problems = []
+    for model, output in pairs:
+        expected = np.load(folder / output)
+        try:
+            errors = compare(OnnxRunner(folder / model)(x), expected, model)
+        except Exception as err:
+            problems.append(f"{model}: does not run on test_input.npy ({err})")
+            continue
+        if errors.max_abs > tol:
+            problems.append(f"{model}: differs from {output} by {errors.max_abs:.3g} > {tol:g}")
+    return problems
 
 
 def validate_bundle(folder: Path, *, run: bool = False, expect_id: bool = True) -> dict[str, Any]:

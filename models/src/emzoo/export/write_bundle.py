@@ -26,6 +26,7 @@ from emzoo.export.shapes import halo as compute_halo
 from emzoo.export.state_dict_export import predict_isolated, write_state_dict
 from emzoo.export.test_tensors import auto_test_k, make_test_input, preprocess
 from emzoo.export.torchscript_export import TorchScriptRunner, export_torchscript
+from emzoo.export.zoo_variant import write_zoo_variant
 from emzoo.preset import Preset
 from emzoo.registry import get_preset
 
@@ -165,6 +166,24 @@ def _write(preset: Preset, opts: ExportOptions, folder: Path, say: Progress) -> 
         step("size check: valid sizes k = 0, 1, 2 at batch 1 and 2")
         sizes = _size_check(net, preset, onnx_run, ts_run, opts, say)
 
+    zoo_variant = None
+    if halo is not None:  # dense outputs only: the padded form bioimage.io tiling consumers need
+        step("zoo variant: pad_output=True (output at the input size, halo zero-filled)")
+        zoo_variant = write_zoo_variant(
+            net,
+            preset,
+            folder,
+            x=x,
+            y=y,
+            callable_name=callable_name,
+            kwargs=kwargs,
+            opset=opts.opset,
+            tolerance=opts.tolerance,
+            size_check=opts.size_check,
+            seed=opts.seed,
+            step=step,
+        )
+
     facts = ExportFacts(
         bundle_id=opts.bundle_id or opts.out.name,
         authors=opts.authors,
@@ -188,8 +207,9 @@ def _write(preset: Preset, opts: ExportOptions, folder: Path, say: Progress) -> 
             "state_dict": e_sd.as_dict(),
             "sizes": sizes,
         },
+        zoo_variant=zoo_variant,
     )
-    names = sorted(p.name for p in folder.iterdir())
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     bundle = build_bundle(preset, facts, hash_files(folder, names))
     check_against_schema(bundle)
     dump(bundle, folder / "bundle.yaml")

@@ -56,6 +56,20 @@ def _crop_to_factor(x: Tensor, factor: list[int], conv_crop: list[int]) -> Tenso
     return _center_crop(x, target)
 
 
+def _pad_to_input(y: Tensor, x: Tensor) -> Tensor:
+    """Zero-pads the spatial dims of ``y`` back to those of ``x``, centred (pad = (in - out) / 2).
+
+    Pads come from runtime shapes, so TorchScript and ONNX keep the sizes dynamic. The border is
+    the halo a tiling consumer (bioimageio.core, ilastik) crops; its zeros are never used.
+    """
+    pads: list[int] = []
+    for d in range(4, 1, -1):  # F.pad lists the last dim first: x, y, z
+        total = x.shape[d] - y.shape[d]
+        pads.append(total // 2)
+        pads.append(total - total // 2)
+    return F.pad(y, pads)
+
+
 class ConvPass(nn.Module):
     """Valid convolutions, each followed by ReLU (applied functionally: keys are convs.{i}.*)."""
 
@@ -238,9 +252,14 @@ def _prod(values) -> int:
 class _UNetTask(nn.Module):
     """A U-Net plus named 1x1x1 heads; subclasses define the heads and the exported form."""
 
-    def __init__(self, unet_kwargs: dict[str, Any]) -> None:
+    def __init__(self, unet_kwargs: dict[str, Any], pad_output: bool = False) -> None:
         super().__init__()
         self.unet = UNet(**unet_kwargs)
+        # bioimage.io zoo form: output at the input's size, the invalid border (halo) zero-filled
+        self.pad_output = pad_output
+
+    def _finish(self, y: Tensor, x: Tensor) -> Tensor:
+        return _pad_to_input(y, x) if self.pad_output else y
 
     def _head(self, channels: int) -> nn.Conv3d:
         return nn.Conv3d(self.unet.out_channels, channels, 1)
@@ -266,6 +285,7 @@ class LsdNet(_UNetTask):
         kernel_size_up: list[list[Kernel]] | None = None,
         num_fmaps_out: int | None = None,
         crop_to_factor: bool = False,
+        pad_output: bool = False,
     ) -> None:
         unet_kwargs = {
             "in_channels": in_channels,
@@ -277,13 +297,14 @@ class LsdNet(_UNetTask):
             "num_fmaps_out": num_fmaps_out,
             "crop_to_factor": crop_to_factor,
         }
-        super().__init__(unet_kwargs)
+        super().__init__(unet_kwargs, pad_output)
         if num_lsds + num_affinities < 1:
             raise ValueError("an LsdNet needs num_lsds > 0 or num_affinities > 0")
         self.init_kwargs = {
             "num_lsds": num_lsds,
             "num_affinities": num_affinities,
             **{k: v for k, v in self.unet.init_kwargs.items() if k != "num_heads"},
+            "pad_output": pad_output,
         }
         heads = {}
         if num_lsds > 0:
@@ -300,7 +321,7 @@ class LsdNet(_UNetTask):
         return out
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.cat(list(self.forward_heads(x).values()), dim=1)
+        return self._finish(torch.cat(list(self.forward_heads(x).values()), dim=1), x)
 
 
 class SynfulNet(_UNetTask):
@@ -322,6 +343,7 @@ class SynfulNet(_UNetTask):
         kernel_size_up: list[list[Kernel]] | None = None,
         num_fmaps_out: int | None = None,
         crop_to_factor: bool = False,
+        pad_output: bool = False,
     ) -> None:
         if num_heads not in (1, 2):
             raise ValueError("SynfulNet supports one shared decoder or two (num_heads 1 or 2)")
@@ -338,9 +360,10 @@ class SynfulNet(_UNetTask):
                 "num_fmaps_out": num_fmaps_out,
                 "num_heads": num_heads,
                 "crop_to_factor": crop_to_factor,
-            }
+            },
+            pad_output,
         )
-        self.init_kwargs = dict(self.unet.init_kwargs)
+        self.init_kwargs = {**self.unet.init_kwargs, "pad_output": pad_output}
         self.heads = nn.ModuleDict(
             {
                 "partner_vector": self._head(3),
@@ -357,7 +380,8 @@ class SynfulNet(_UNetTask):
 
     def forward(self, x: Tensor) -> Tensor:
         heads = self.forward_heads(x)
-        return torch.cat([torch.sigmoid(heads["syn_indicator"]), heads["partner_vector"]], 1)
+        y = torch.cat([torch.sigmoid(heads["syn_indicator"]), heads["partner_vector"]], 1)
+        return self._finish(y, x)
 
 
 class MicronNet(_UNetTask):
@@ -378,6 +402,7 @@ class MicronNet(_UNetTask):
         num_fmaps_out: int | None = None,
         crop_to_factor: bool = True,
         num_outputs: int = 10,
+        pad_output: bool = False,
     ) -> None:
         if downsample_factors is None:
             downsample_factors = [[1, 3, 3], [1, 3, 3], [1, 3, 3]]
@@ -391,11 +416,13 @@ class MicronNet(_UNetTask):
                 "kernel_size_up": kernel_size_up,
                 "num_fmaps_out": num_fmaps_out,
                 "crop_to_factor": crop_to_factor,
-            }
+            },
+            pad_output,
         )
         self.init_kwargs = {
             **{k: v for k, v in self.unet.init_kwargs.items() if k != "num_heads"},
             "num_outputs": num_outputs,
+            "pad_output": pad_output,
         }
         self.heads = nn.ModuleDict({"lsds": self._head(num_outputs)})
 
@@ -405,4 +432,5 @@ class MicronNet(_UNetTask):
     def forward(self, x: Tensor) -> Tensor:
         lsds = self.forward_heads(x)["lsds"]
         n = lsds.shape[1]
-        return torch.cat([lsds.narrow(1, 0, n - 1), lsds.narrow(1, n - 1, 1).clamp(0.0, 1.0)], 1)
+        y = torch.cat([lsds.narrow(1, 0, n - 1), lsds.narrow(1, n - 1, 1).clamp(0.0, 1.0)], 1)
+        return self._finish(y, x)
