@@ -70,15 +70,16 @@ model() {
 }
 
 (
-  model lsd-small-mtlsd lsd-mtlsd-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_LSD"
+  # dense models: test tensors at the smallest valid size (k = 0); the automatic k (outputs of
+  # >= 16 voxels per axis) and the zoo/ variant's input-sized padded test output would make
+  # each bundle 10-20 MB
+  model lsd-small-mtlsd lsd-mtlsd-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_LSD" 0
   model synister-small synister-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" "$ITERS_SYNISTER"
 ) &
 LANE_A=$!
 (
-  model synful-small synful-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_SYNFUL"
-  # test tensors at k = 6 (27x96x96 -> 7x42x42): the automatic k (output >= 16 on every axis,
-  # z grows by 1 per k) would make them 9 MB
-  model micron-small micron-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" "$ITERS_MICRON" 6
+  model synful-small synful-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_SYNFUL" 0
+  model micron-small micron-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" "$ITERS_MICRON" 0
 ) &
 LANE_B=$!
 FAILED=0
