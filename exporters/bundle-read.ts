@@ -92,7 +92,8 @@ export interface BundleYaml {
       readonly onnx: { readonly file: string; readonly opset: number; readonly exporter: string };
       readonly torchscript: { readonly file: string; readonly torch_version: string };
     };
-    readonly test_tensor: { readonly file: string; readonly shape: readonly number[] };
+    /** Earlier exports only: test_output.npy centred in a zero border; else derived when packaging. */
+    readonly test_tensor?: { readonly file: string; readonly shape: readonly number[] };
     readonly roundtrip: {
       readonly onnx: Errors;
       readonly torchscript: Errors;
@@ -117,8 +118,8 @@ export const BUNDLE_FILES = [
   'test_output.npy',
 ] as const;
 
-/** The zoo variant's files (bundle-relative), present when bundle.yaml has `zoo_variant`. */
-export const ZOO_FILES = ['zoo/model.onnx', 'zoo/model.torchscript.pt', 'zoo/test_output.npy'] as const;
+/** The zoo variant's weights (bundle-relative), present when bundle.yaml has `zoo_variant`. */
+export const ZOO_FILES = ['zoo/model.onnx', 'zoo/model.torchscript.pt'] as const;
 
 let validate: ValidateFunction | undefined;
 
@@ -154,7 +155,12 @@ export function readBundle(dirArg: string): Bundle {
   const problems = schemaProblems(raw);
   if (problems.length > 0) throw invalid(path, problems);
   const b = raw as BundleYaml;
-  const files = [...BUNDLE_FILES, ...(b.zoo_variant !== undefined ? ZOO_FILES : [])];
+  const zooTest = b.zoo_variant?.test_tensor?.file;
+  const files = [
+    ...BUNDLE_FILES,
+    ...(b.zoo_variant !== undefined ? ZOO_FILES : []),
+    ...(zooTest !== undefined ? [zooTest] : []),
+  ];
   for (const f of files) if (!existsSync(join(dir, f))) problems.push(`listed file ${f} is missing`);
   // as `emzoo validate-bundle`: the folder name is the model id (weights/<id>/), zips are named after it
   if (b.id !== basename(dir)) problems.push(`id '${b.id}' differs from the folder name '${basename(dir)}'`);

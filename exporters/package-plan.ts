@@ -7,7 +7,8 @@
  * already cropped (size offset −2·halo). The shared state_dict.pt + architecture.py rebuild it with
  * kwargs {pad_output: true}. The valid-output model.onnx is kept in the zip for emzoo's own
  * predict/server (they read `model.onnx` and expect output = input − 2·halo); the RDF points at the
- * padded files.
+ * padded files. The padded test output is built at packaging time (test_output.npy centred in a
+ * zero border) unless the bundle stores it as zoo/test_output.npy (earlier exports did).
  */
 import { join } from 'node:path';
 import { BUNDLE_FILES, type Bundle } from './bundle-read.js';
@@ -29,6 +30,8 @@ export interface PackagePlan {
   readonly outputForm: 'padded' | 'valid';
   /** Zip entry of the valid-output ONNX kept beside padded weights (emzoo predict/server). */
   readonly validOnnx?: string;
+  /** True when entries.testOutput is not a bundle file but test_output.npy padded at packaging. */
+  readonly padTestOutput: boolean;
 }
 
 export const STANDARD_ENTRIES: RdfEntries = {
@@ -51,24 +54,31 @@ export function planPackage(b: Bundle): PackagePlan {
       files: new Map(BUNDLE_FILES.map((f) => [f, f])),
       entries: STANDARD_ENTRIES,
       outputForm: 'valid',
+      padTestOutput: false,
     };
   }
   const e = PADDED_ENTRIES;
+  const stored = zoo.test_tensor;
   const files = new Map<string, string>([
     ['architecture.py', 'architecture.py'],
     ['state_dict.pt', 'state_dict.pt'],
     ['test_input.npy', 'test_input.npy'],
     [e.onnx, zoo.weights.onnx.file],
     [e.torchscript, zoo.weights.torchscript.file],
-    [e.testOutput, zoo.test_tensor.file],
+    ...(stored !== undefined ? [[e.testOutput, stored.file] as const] : []),
     ['model.onnx', 'model.onnx'],
   ]);
+  // (b, c) of the valid output at the input's spatial size
+  const paddedShape = stored?.shape ?? [
+    ...b.output.test_tensor.shape.slice(0, 2),
+    ...b.input.test_tensor.shape.slice(2),
+  ];
   const hashes: Record<string, string> = {};
   for (const [entry, file] of files) hashes[entry] = b.files[file] as string;
   const bundle: Bundle = {
     ...b,
     architecture: { ...b.architecture, kwargs: { ...b.architecture.kwargs, ...zoo.kwargs } },
-    output: { ...b.output, test_tensor: { file: e.testOutput, shape: zoo.test_tensor.shape } },
+    output: { ...b.output, test_tensor: { file: e.testOutput, shape: paddedShape } },
     weights: {
       onnx: { ...zoo.weights.onnx, file: e.onnx },
       torchscript: { ...zoo.weights.torchscript, file: e.torchscript },
@@ -77,7 +87,14 @@ export function planPackage(b: Bundle): PackagePlan {
     roundtrip: { ...b.roundtrip, ...zoo.roundtrip },
     files: hashes,
   };
-  return { bundle, files, entries: e, outputForm: 'padded', validOnnx: 'model.onnx' };
+  return {
+    bundle,
+    files,
+    entries: e,
+    outputForm: 'padded',
+    validOnnx: 'model.onnx',
+    padTestOutput: stored === undefined,
+  };
 }
 
 /** Absolute path of the bundle file behind a zip entry. */

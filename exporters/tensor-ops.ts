@@ -63,3 +63,31 @@ export function concatBatch(a: Float32Nd, b: Float32Nd): Float32Nd {
 export function slice(t: Float32Nd, start: readonly number[], size: readonly number[]): Float32Nd {
   return gather(t, size, (a, i) => (start[a] as number) + i);
 }
+
+/**
+ * `t` centred in a zero border of `shape` (same rank, every axis ≥ t's; the extra splits as
+ * floor/ceil like numpy's symmetric pad): a valid output padded back to its input's size.
+ */
+export function padCentred(t: Float32Nd, shape: readonly number[]): Float32Nd {
+  if (shape.length !== t.shape.length || shape.some((n, a) => n < (t.shape[a] as number))) {
+    throw new RangeError(`cannot pad [${t.shape.join(', ')}] to [${shape.join(', ')}]`);
+  }
+  const lo = shape.map((n, a) => Math.floor((n - (t.shape[a] as number)) / 2));
+  const outS = strides(shape);
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  const rank = t.shape.length;
+  const row = t.shape[rank - 1] as number;
+  const idx = new Array<number>(rank).fill(0);
+  // copy one last-axis row at a time: idx walks every row start of t
+  for (let src = 0; src < t.data.length; src += row) {
+    let dst = 0;
+    for (let a = 0; a < rank; a++) dst += ((idx[a] as number) + (lo[a] as number)) * (outS[a] as number);
+    out.set(t.data.subarray(src, src + row), dst);
+    for (let a = rank - 2; a >= 0; a--) {
+      idx[a] = (idx[a] as number) + 1;
+      if ((idx[a] as number) < (t.shape[a] as number)) break;
+      idx[a] = 0;
+    }
+  }
+  return float32(shape, out);
+}

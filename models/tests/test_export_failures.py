@@ -127,6 +127,56 @@ def _rehash(b: Path, names: list[str], edit=None) -> None:
     (b / "bundle.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+@pytest.fixture(scope="module")
+def stored_zoo_bundle(dense_bundle, tmp_path_factory) -> Path:
+    """dense_bundle as earlier exports wrote it: with zoo/test_output.npy declared and hashed."""
+    b = tmp_path_factory.mktemp("stored") / dense_bundle.name
+    shutil.copytree(dense_bundle, b)
+    data = yaml.safe_load((b / "bundle.yaml").read_text())
+    halo = data["output"]["halo"]
+    y = np.load(b / "test_output.npy")
+    np.save(b / "zoo/test_output.npy", np.pad(y, [(0, 0), (0, 0)] + [(h, h) for h in halo]))
+    shape = list(np.load(b / "zoo/test_output.npy").shape)
+    _rehash(
+        b,
+        ["zoo/test_output.npy"],
+        lambda d: d["zoo_variant"].update(
+            test_tensor={"file": "zoo/test_output.npy", "shape": shape}
+        ),
+    )
+    return b
+
+
+def test_export_writes_no_zoo_test_output(dense_bundle):
+    data = yaml.safe_load((dense_bundle / "bundle.yaml").read_text())
+    assert not (dense_bundle / "zoo/test_output.npy").exists()
+    assert "test_tensor" not in data["zoo_variant"] and "zoo/test_output.npy" not in data["files"]
+
+
+def test_a_stored_zoo_test_output_stays_valid_and_is_checked(stored_zoo_bundle):
+    bundle = validate_bundle(stored_zoo_bundle, run=True)
+    assert bundle["zoo_variant"]["test_tensor"]["file"] == "zoo/test_output.npy"
+
+
+def test_zoo_test_output_declared_and_hashed_together(stored_zoo_bundle, dense_bundle, tmp_path):
+    b = tmp_path / "undeclared" / dense_bundle.name  # hashed but not declared
+    shutil.copytree(stored_zoo_bundle, b)
+    _rehash(b, [], lambda d: d["zoo_variant"].pop("test_tensor"))
+    with pytest.raises(InvalidInput, match="should not be valid"):
+        validate_bundle(b)
+    b = tmp_path / "unhashed" / dense_bundle.name  # declared but neither hashed nor present
+    shutil.copytree(dense_bundle, b)
+    _rehash(
+        b,
+        [],
+        lambda d: d["zoo_variant"].update(
+            test_tensor={"file": "zoo/test_output.npy", "shape": [1, 13, 4, 4, 4]}
+        ),
+    )
+    with pytest.raises(InvalidInput, match=r"'zoo/test_output\.npy' is a required property"):
+        validate_bundle(b)
+
+
 def test_zoo_variant_files_are_checked(dense_bundle, tmp_path):
     assert validate_bundle(dense_bundle, run=True)["zoo_variant"]["kind"] == "padded-output"
     b = tmp_path / dense_bundle.name
@@ -139,9 +189,9 @@ def test_zoo_variant_files_are_checked(dense_bundle, tmp_path):
     assert "zoo/extra.npy: present but not listed" in str(info.value)
 
 
-def test_zoo_test_output_must_be_the_valid_output_in_a_zero_border(dense_bundle, tmp_path):
-    b = tmp_path / dense_bundle.name
-    shutil.copytree(dense_bundle, b)
+def test_zoo_test_output_must_be_the_valid_output_in_a_zero_border(stored_zoo_bundle, tmp_path):
+    b = tmp_path / stored_zoo_bundle.name
+    shutil.copytree(stored_zoo_bundle, b)
     y = np.load(b / "zoo/test_output.npy")
     y[0, 0, 0, 0, 0] = 0.5  # a border voxel
     np.save(b / "zoo/test_output.npy", y)
@@ -150,9 +200,13 @@ def test_zoo_test_output_must_be_the_valid_output_in_a_zero_border(dense_bundle,
         validate_bundle(b)
 
 
-def test_zoo_onnx_must_reproduce_the_zoo_test_output(dense_bundle, tmp_path):
-    b = tmp_path / dense_bundle.name
-    shutil.copytree(dense_bundle, b)
+@pytest.mark.parametrize("stored", [False, True], ids=["derived", "stored"])
+def test_zoo_onnx_must_reproduce_the_zoo_test_output(
+    dense_bundle, stored_zoo_bundle, stored, tmp_path
+):
+    src = stored_zoo_bundle if stored else dense_bundle
+    b = tmp_path / src.name
+    shutil.copytree(src, b)
     shutil.copyfile(dense_bundle / "model.onnx", b / "zoo/model.onnx")  # the valid-output graph
     _rehash(b, ["zoo/model.onnx"])
     validate_bundle(b)
@@ -163,12 +217,12 @@ def test_zoo_onnx_must_reproduce_the_zoo_test_output(dense_bundle, tmp_path):
 def test_zoo_variant_on_a_class_output_is_a_schema_error(good_bundle, dense_bundle, tmp_path):
     b = _copy(good_bundle, tmp_path)
     zoo = yaml.safe_load((dense_bundle / "bundle.yaml").read_text())["zoo_variant"]
-    for name in ["zoo/model.onnx", "zoo/model.torchscript.pt", "zoo/test_output.npy"]:
+    for name in ["zoo/model.onnx", "zoo/model.torchscript.pt"]:
         (b / "zoo").mkdir(exist_ok=True)
         shutil.copyfile(dense_bundle / name, b / name)
     _rehash(
         b,
-        ["zoo/model.onnx", "zoo/model.torchscript.pt", "zoo/test_output.npy"],
+        ["zoo/model.onnx", "zoo/model.torchscript.pt"],
         lambda d: d.update(zoo_variant=zoo),
     )
     with pytest.raises(InvalidInput, match="'dense' was expected"):

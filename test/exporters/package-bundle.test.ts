@@ -5,7 +5,8 @@ import { unzipSync } from 'fflate';
 import * as yaml from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isExportError, packageBundle } from '../../exporters/index.js';
-import { copyBundle, realBundle, tempDir, tinyBundle } from './bundles.js';
+import { parseNpy } from '../../exporters/npy.js';
+import { copyBundle, realBundle, tempDir, tinyBundle, withStoredZooOutput } from './bundles.js';
 import { centralDirectory } from './zip-entries.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML documents, probed field by field
@@ -72,7 +73,6 @@ describe('package: zip contents', () => {
       ['state_dict.pt', 'state_dict.pt'],
       ['architecture.py', 'architecture.py'],
       ['test_input.npy', 'test_input.npy'],
-      ['test_output_padded.npy', 'zoo/test_output.npy'],
     ] as const) {
       expect([
         entry,
@@ -104,6 +104,21 @@ describe('package: zip contents', () => {
     expect(rdf.config.emzoo.valid_output_onnx.source).toBe('model.onnx');
     for (const [source, hash] of declared)
       expect([source, sha(entries[source] as Uint8Array)]).toEqual([source, hash]);
+  });
+
+  it('builds the padded test output (not in the bundle): test_output.npy in a zero border', () => {
+    expect(existsSync(join(bundleDir, 'zoo/test_output.npy'))).toBe(false);
+    expect(bundle.zoo_variant.test_tensor).toBeUndefined();
+    // numpy's pad of test_output.npy by the halo, written by an independent script
+    const want = parseNpy(readFileSync(join(withStoredZooOutput(bundleDir), 'zoo/test_output.npy')));
+    const got = parseNpy(entries['test_output_padded.npy'] as Uint8Array);
+    expect(got.shape).toEqual([
+      ...bundle.output.test_tensor.shape.slice(0, 2),
+      ...bundle.input.test_tensor.shape.slice(2),
+    ]);
+    expect(got.shape).toEqual(want.shape);
+    expect(Buffer.from(got.data.buffer).equals(Buffer.from(want.data.buffer))).toBe(true);
+    expect(rdf.outputs[0].test_tensor.sha256).toBe(sha(entries['test_output_padded.npy'] as Uint8Array));
   });
 
   it('gives the same bytes for the same bundle', async () => {
@@ -169,7 +184,8 @@ describe('package: rdf.yaml fields come from bundle.yaml', () => {
       expect(axis.halo).toBe(bundle.output.halo[i]);
     }
     expect(out.test_tensor.source).toBe('test_output_padded.npy');
-    expect(bundle.zoo_variant.test_tensor.shape.slice(2)).toEqual(bundle.input.test_tensor.shape.slice(2));
+    const padded = parseNpy(entries['test_output_padded.npy'] as Uint8Array);
+    expect(padded.shape.slice(2)).toEqual(bundle.input.test_tensor.shape.slice(2));
     expect(rdf.config.emzoo.output_form).toBe('padded');
   });
 
@@ -248,8 +264,38 @@ describe('package: refusals', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
-  it('refuses a bundle whose zoo test output was altered', async () => {
+  it('refuses a bundle whose zoo ONNX does not reproduce the padded test output', async () => {
     const dir = copyBundle(bundleDir);
+    const p = join(dir, 'zoo/model.onnx');
+    const onnx = readFileSync(join(dir, 'model.onnx')); // the valid-output graph: cropped output
+    writeFileSync(p, onnx);
+    const text = readFileSync(join(dir, 'bundle.yaml'), 'utf8').replace(
+      bundle.files['zoo/model.onnx'],
+      sha(onnx),
+    );
+    writeFileSync(join(dir, 'bundle.yaml'), text);
+    const out = tempDir();
+    const err = await packageBundle(dir, { outDir: out }).catch((e: unknown) => e);
+    expect(isExportError(err, 'ReproduceFailed')).toBe(true);
+    expect((err as Error).message).toContain('test_output.npy padded');
+    expect((err as Error).message).toMatch(/output shape/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('packages a bundle that stores zoo/test_output.npy (earlier exports) with that file', async () => {
+    const dir = withStoredZooOutput(bundleDir);
+    const r = await packageBundle(dir, { outDir: tempDir() });
+    const files = unzipSync(new Uint8Array(readFileSync(r.zipPath)));
+    const stored = readFileSync(join(dir, 'zoo/test_output.npy'));
+    expect(Buffer.from(files['test_output_padded.npy'] as Uint8Array).equals(stored)).toBe(true);
+    expect(r.rdf.outputs[0]?.test_tensor.sha256).toBe(sha(stored));
+  }, 60_000);
+
+  it('refuses a bundle whose stored zoo test output was altered', async () => {
+    const dir = withStoredZooOutput(bundleDir);
+    const stored = readFileSync(join(dir, 'bundle.yaml'), 'utf8').match(
+      /zoo\/test_output\.npy: ([0-9a-f]{64})/,
+    )?.[1];
     const p = join(dir, 'zoo/test_output.npy');
     const bytes = new Uint8Array(readFileSync(p));
     const headerEnd = bytes.indexOf(0x0a) + 1;
@@ -258,10 +304,7 @@ describe('package: refusals', () => {
     data[mid] = (data[mid] as number) + 0.01;
     bytes.set(new Uint8Array(data.buffer), headerEnd);
     writeFileSync(p, bytes);
-    const text = readFileSync(join(dir, 'bundle.yaml'), 'utf8').replace(
-      bundle.files['zoo/test_output.npy'],
-      sha(bytes),
-    );
+    const text = readFileSync(join(dir, 'bundle.yaml'), 'utf8').replace(stored as string, sha(bytes));
     writeFileSync(join(dir, 'bundle.yaml'), text);
     const out = tempDir();
     const err = await packageBundle(dir, { outDir: out }).catch((e: unknown) => e);
