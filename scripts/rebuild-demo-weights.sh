@@ -56,7 +56,7 @@ model() {
   echo "[$(stamp)] train $preset ($iters iterations)"
   rm -rf "$run_dir"  # a fresh run: every rebuild starts from the same seed
   run "$EMZOO" train --preset "$preset" --data "$train" --iterations "$iters" --out "$run_dir" \
-    --seed $TRAIN_SEED --threads 1 --save-every "$iters" --log-every 10 \
+    --seed $TRAIN_SEED --threads 1 --save-every "$iters" --log-every 10 --augment kornia-light \
     >"$WORK/$id.train.log" 2>&1
   local ckpt
   ckpt=$(ls "$run_dir"/checkpoints/checkpoint_*.pt | sort | tail -n 1)

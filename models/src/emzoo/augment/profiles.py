@@ -26,9 +26,9 @@ from emzoo.errors import InvalidInput
 
 PROFILES = ("originals", "kornia", "kornia-light", "none")
 PAPER_PROFILE = "originals"
-# the default of `emzoo train` and build_task: becomes PAPER_PROFILE once the running demo-weight
-# rebuild (scripts/rebuild-demo-weights.sh passes no --augment) has started its last run
-DEFAULT_PROFILE = "kornia-light"
+# the default of `emzoo train` and build_task: the originals' augmentation (the demo-weight rebuild
+# pins `--augment kornia-light`, which its committed weights were trained with)
+DEFAULT_PROFILE = PAPER_PROFILE
 
 Triple = tuple[float, float, float]
 
