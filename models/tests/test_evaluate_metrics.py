@@ -100,8 +100,15 @@ def test_target_affinities_segment_blocks_perfectly():
     gt = _blocks((24, 24, 24), 12)
     affs, _ = affinities(grow_boundary(gt, 1), STANDARD_3D)
     seg = segment_affinities(affs, STANDARD_3D, threshold=0.5, min_seed_distance=3)
-    assert adapted_rand(gt, seg).error < 0.01
-    assert sum(voi(gt, seg)) < 0.05
+    # the band (affinities to the previous voxel: one voxel off the label border) is filled from
+    # the nearest segment, ties on cube edges going either way: a few % of VOI, ~1 % of ARE
+    assert adapted_rand(gt, seg).error < 0.015
+    assert sum(voi(gt, seg)) < 0.1
+    inner = grow_boundary(gt, 1)
+    unfilled = segment_affinities(affs, STANDARD_3D, 0.5, 3, fill=False)
+    foreground = affs.mean(axis=0) > 0.5
+    assert ((unfilled == 0) == ~foreground).all()  # the band is no fragment's (lsd.post's mask)
+    assert adapted_rand(np.where(foreground, inner, 0), unfilled).error < 1e-9
 
 
 def test_agglomeration_merges_by_mean_affinity():
