@@ -10,6 +10,8 @@ import torch
 from emzoo.nets.vgg import SYNISTER_CLASSES, SynisterNet, Vgg3D
 from emzoo.registry import get_preset
 
+SMALL_IN = tuple(get_preset("synister-small").train_input_shape)
+
 torch.set_num_threads(1)
 
 
@@ -57,7 +59,7 @@ def test_layer_layout_matches_funlib_learn_torch_vgg3d_names():
 def test_forward_is_softmax_of_logits_and_eval_is_deterministic():
     torch.manual_seed(0)
     net = get_preset("synister-small").build().eval()
-    x = torch.randn(3, 1, 8, 32, 32)
+    x = torch.randn(3, 1, *SMALL_IN)
     logits = net.forward_heads(x)["logits"]
     probs = net(x)
     assert probs.shape == (3, 6)
@@ -79,7 +81,7 @@ def test_class_order_and_round_trip():
     net = get_preset("synister-small").build().eval()
     twin = SynisterNet(**json.loads(json.dumps(net.init_kwargs))).eval()
     twin.load_state_dict(net.state_dict(), strict=True)
-    x = torch.randn(1, 1, 8, 32, 32)
+    x = torch.randn(1, 1, *SMALL_IN)
     torch.testing.assert_close(twin(x), net(x))
 
 
@@ -87,7 +89,7 @@ def test_torchscript_dynamic_batch():
     net = get_preset("synister-small").build().eval()
     scripted = torch.jit.script(net)
     for batch in (1, 4):
-        x = torch.randn(batch, 1, 8, 32, 32)
+        x = torch.randn(batch, 1, *SMALL_IN)
         torch.testing.assert_close(scripted(x), net(x))
     assert set(scripted.forward_heads(x)) == {"logits"}
 
