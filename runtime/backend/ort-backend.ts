@@ -59,7 +59,7 @@ export class OrtBackend implements InferenceBackend {
   ): Promise<Record<string, NdArray>> {
     // onnxruntime-node computes synchronously, so an abort can only stop a run before it starts.
     if (options.signal?.aborted) throw new AbortedError('inference');
-    return runSession(this.#config, this.#live(), feeds);
+    return runSession(this.#config, this.#live(), feeds, options.output);
   }
 
   async dispose(): Promise<void> {

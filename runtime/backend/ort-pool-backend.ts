@@ -132,7 +132,13 @@ export class OrtPoolBackend implements InferenceBackend {
     // running one finishes in the worker while the caller gets Aborted at once.
     const cancel = new SharedArrayBuffer(4);
     const task = shared.pool.run(
-      { kind: 'run', config: this.#config, feeds: { ...feeds }, cancel },
+      {
+        kind: 'run',
+        config: this.#config,
+        feeds: { ...feeds },
+        cancel,
+        ...(options.output ? { output: options.output } : {}),
+      },
       { transferList },
     );
     const settled = task.then(

@@ -8,6 +8,7 @@ import {
   ShapeMismatchError,
   UnsupportedDtypeError,
 } from '../errors.js';
+import { cropConvert, type OutputShaping } from '../tensors/crop-convert.js';
 import { DTYPES, isDType } from '../tensors/dtype.js';
 import type { NdArray } from '../tensors/ndarray.js';
 import type { BackendOptions, SessionConfig, TensorInfo } from './types.js';
@@ -150,6 +151,7 @@ export async function runSession(
   config: SessionConfig,
   loaded: LoadedSession,
   feeds: Readonly<Record<string, NdArray>>,
+  shaping?: OutputShaping,
 ): Promise<Record<string, NdArray>> {
   checkFeeds(loaded.inputs, feeds);
   const ortFeeds: Record<string, ort.Tensor> = {};
@@ -166,7 +168,11 @@ export async function runSession(
   const out: Record<string, NdArray> = {};
   for (const info of loaded.outputs) {
     const t = results[info.name] as ort.Tensor;
-    out[info.name] = { dtype: info.dtype, shape: [...t.dims], data: t.data as NdArray['data'] };
+    const y = { dtype: info.dtype, shape: [...t.dims], data: t.data as NdArray['data'] };
+    if (shaping && y.dtype !== 'float32') {
+      throw new UnsupportedDtypeError(y.dtype, ['float32'], `output '${info.name}' (to crop/convert)`);
+    }
+    out[info.name] = shaping ? cropConvert(y as NdArray<'float32'>, shaping) : y;
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import type { OutputShaping } from '../tensors/crop-convert.js';
 import type { DType } from '../tensors/dtype.js';
 import type { NdArray } from '../tensors/ndarray.js';
 
@@ -41,6 +42,12 @@ export interface RunOptions {
    * detached). Default false.
    */
   readonly transfer?: boolean;
+  /**
+   * Crop every output's spatial axes to this window and convert it (e.g. to uint8) where the
+   * model ran, before the result crosses the worker boundary: less data moved, less work on the
+   * calling thread. Default: the outputs as the model gives them (float32, whole).
+   */
+  readonly output?: OutputShaping;
 }
 
 /** The contract the server, CLI and executor depend on; onnxruntime-node sits behind it. */

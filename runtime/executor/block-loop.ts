@@ -6,6 +6,7 @@ import type { LinearMap } from '../tiling/normalize.js';
 import { type PadMode, readPadded } from '../tiling/padding.js';
 import type { Block, TilePlan } from '../tiling/plan.js';
 import type { Volume } from '../volumes/open-volume.js';
+import { outputShaping } from './block-output.js';
 import type { BlockSource } from './block-source.js';
 
 export interface Progress {
@@ -28,8 +29,11 @@ export interface BlockLoop {
   readonly input: Volume;
   readonly padding: PadMode;
   readonly norm: LinearMap;
-  /** Stores one block's network output ([C, ...blockOutput], float32); must be idempotent. */
-  readonly sink: (block: Block, out: NdArray<'float32'>, signal?: AbortSignal) => Promise<void>;
+  /** dtype the sink receives; the crop to the write region and the conversion happen in the backend. */
+  readonly outputDtype: 'float32' | 'uint8';
+  /** Stores one block's output cropped to its write region ([C, ...write]); must be idempotent. */
+  readonly sink: (block: Block, out: NdArray, signal?: AbortSignal) => Promise<void>;
+  /** Blocks computed at once (one per backend worker). */
   readonly maxInFlight: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: Progress) => void;
@@ -62,7 +66,10 @@ export function checkModelFitsGeometry(backend: InferenceBackend, g: ModelGeomet
 /**
  * The executor core: `maxInFlight` loops each take a block id from the source, read its region
  * (padded, normalised), run the model, hand the output to the sink and report the block done.
- * Memory is bounded by maxInFlight blocks, whatever the volume size. Returns blocks computed.
+ * Each loop overlaps its I/O with compute: the next block's read starts while the current block
+ * runs, and a block's write goes on while the next one runs (at most one write pending per loop).
+ * Memory is bounded by maxInFlight × (running block + prefetched input + pending output), whatever
+ * the volume size. Returns blocks computed.
  */
 export async function runBlockLoop(l: BlockLoop): Promise<number> {
   const t0 = performance.now();
@@ -70,55 +77,100 @@ export async function runBlockLoop(l: BlockLoop): Promise<number> {
   checkModelFitsGeometry(backend, g);
   const inputName = backend.inputs[0]?.name as string;
   const outputName = backend.outputs[0]?.name as string;
-  const expected = [1, g.outputChannels, ...plan.blockOutput];
   let processed = 0;
   let failure: unknown;
+  const stopped = () => failure !== undefined || signal?.aborted === true;
 
-  const doBlock = async (id: number) => {
+  const read = (id: number): Promise<NdArray> => {
+    const p = readPadded(l.input, plan.block(id).read, l.padding, l.norm, { signal });
+    p.catch(() => {}); // awaited later (or dropped when the run stops); no unhandled rejection
+    return p;
+  };
+  const compute = async (id: number, x: NdArray): Promise<NdArray> => {
     const block = plan.block(id);
-    const x = await readPadded(l.input, block.read, l.padding, l.norm, { signal });
     const feed: NdArray = { dtype: 'float32', shape: [1, ...x.shape], data: x.data };
-    const result = await backend.run({ [inputName]: feed }, { signal, transfer: true });
-    const y = result[outputName] as NdArray<'float32'>;
+    const result = await backend.run(
+      { [inputName]: feed },
+      { signal, transfer: true, output: outputShaping(block.output, block.write, l.outputDtype) },
+    );
+    const y = result[outputName] as NdArray;
+    const expected = [
+      1,
+      g.outputChannels,
+      ...block.write.stop.map((v, a) => v - (block.write.start[a] as number)),
+    ];
     if (y.shape.length !== expected.length || y.shape.some((d, i) => d !== expected[i])) {
       throw new ShapeMismatchError(
         `model output for block ${id}`,
-        `[${expected}] (input [${plan.blockInput}] minus 2·halo [${g.halo}])`,
+        `[${[1, g.outputChannels, ...plan.blockOutput]}] (input [${plan.blockInput}] minus 2·halo [${g.halo}])`,
         y.shape,
         "the geometry's halo/valid sizes do not match the model; check bundle.yaml",
       );
     }
-    await l.sink(block, { dtype: 'float32', shape: y.shape.slice(1), data: y.data }, signal);
-    await source.complete(id);
+    return { dtype: y.dtype, shape: y.shape.slice(1), data: y.data } as NdArray;
+  };
+  /** A failed block: retried by the source, or the run fails. */
+  const failed = async (id: number, err: unknown) => {
+    if (signal?.aborted) return;
+    // Shape mismatches are deterministic: retrying cannot help.
+    if (err instanceof ShapeMismatchError || (await source.fail(id, err)) === 'give-up') failure ??= err;
+  };
+  const finished = (id: number) => {
+    processed++;
+    const elapsedMs = performance.now() - t0;
+    const done = source.alreadyDone + processed;
+    l.onProgress?.({
+      done,
+      total: source.total,
+      skipped: source.alreadyDone,
+      elapsedMs,
+      etaMs: (elapsedMs / processed) * (source.total - done),
+      blockId: id,
+    });
   };
 
   const loop = async () => {
-    while (failure === undefined && !signal?.aborted) {
-      const id = await source.next(signal);
-      if (id === undefined) return;
-      try {
-        await doBlock(id);
-      } catch (err) {
-        if (signal?.aborted) return;
-        // Shape mismatches are deterministic: retrying cannot help.
-        if (err instanceof ShapeMismatchError || (await source.fail(id, err)) === 'give-up') {
-          failure ??= err;
-          return;
-        }
-        continue;
+    let pendingWrite: Promise<void> = Promise.resolve();
+    let id = stopped() ? undefined : await source.next(signal);
+    let x = id === undefined ? undefined : read(id);
+    for (;;) {
+      if (id === undefined || x === undefined) {
+        // A failed write may have put its block back: look again once it settled.
+        await pendingWrite;
+        pendingWrite = Promise.resolve();
+        id = stopped() ? undefined : await source.next(signal);
+        if (id === undefined) break;
+        x = read(id);
       }
-      processed++;
-      const elapsedMs = performance.now() - t0;
-      const done = source.alreadyDone + processed;
-      l.onProgress?.({
-        done,
-        total: source.total,
-        skipped: source.alreadyDone,
-        elapsedMs,
-        etaMs: (elapsedMs / processed) * (source.total - done),
-        blockId: id,
-      });
+      if (stopped()) break;
+      const cur = id;
+      const running = x.then((v) => compute(cur, v));
+      running.catch(() => {});
+      // Prefetch: the next block's read overlaps this block's compute.
+      id = stopped() ? undefined : await source.next(signal);
+      x = id === undefined ? undefined : read(id);
+      let y: NdArray | undefined;
+      let err: unknown;
+      try {
+        y = await running;
+      } catch (e) {
+        err = e;
+      }
+      await pendingWrite; // at most one write pending per loop
+      if (y !== undefined) {
+        const out = y;
+        pendingWrite = l.sink(plan.block(cur), out, signal).then(
+          async () => {
+            await source.complete(cur);
+            finished(cur);
+          },
+          (e: unknown) => failed(cur, e),
+        );
+      } else {
+        await failed(cur, err);
+      }
     }
+    await pendingWrite;
   };
   await Promise.all(Array.from({ length: l.maxInFlight }, loop));
   if (failure !== undefined) throw failure;

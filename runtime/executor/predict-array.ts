@@ -8,7 +8,6 @@ import { planTiles, type TilePlan } from '../tiling/plan.js';
 import { arrayVolume } from '../volumes/array-volume.js';
 import type { Region } from '../volumes/region.js';
 import { type Progress, runBlockLoop } from './block-loop.js';
-import { blockToOutput } from './block-output.js';
 import { LocalBlockSource } from './block-source.js';
 import { DoneLog } from './done-log.js';
 
@@ -96,8 +95,8 @@ export async function predictArray(input: NdArray, o: PredictArrayOptions): Prom
     signal: o.signal,
     onProgress: o.onProgress,
     what: 'predictArray',
-    sink: async (block, y) => {
-      const part = blockToOutput(y, block.output, block.write, 'float32');
+    outputDtype: 'float32',
+    sink: async (block, part) => {
       const at = block.write.start.map((v, i) => v - (shift[i] as number));
       copyInto(out.data, outStrides, part, at);
     },

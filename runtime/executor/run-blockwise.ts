@@ -17,7 +17,6 @@ import type { OmeImageOptions } from '../volumes/ome.js';
 import { openVolume, type Volume } from '../volumes/open-volume.js';
 import { isRemote } from '../volumes/store.js';
 import { type Progress, runBlockLoop } from './block-loop.js';
-import { blockToOutput } from './block-output.js';
 import { type BlockSource, LocalBlockSource } from './block-source.js';
 import { DoneLog } from './done-log.js';
 
@@ -187,10 +186,9 @@ export async function runBlockwise(o: BlockwiseOptions): Promise<BlockwiseResult
     signal: o.signal,
     onProgress: o.onProgress,
     what: `blockwise run into ${o.output}`,
-    sink: (block, out, signal) =>
-      writer.write([0, ...block.write.start], blockToOutput(out, block.output, block.write, dtype), {
-        signal,
-      }),
+    outputDtype: dtype,
+    // `out` arrives cropped to the write region and converted by the backend (in its worker).
+    sink: (block, out, signal) => writer.write([0, ...block.write.start], out, { signal }),
   });
   return {
     output: o.output,
