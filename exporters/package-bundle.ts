@@ -28,6 +28,8 @@ export interface PackageOptions {
   /** Consumers to satisfy; undefined = every consumer the model can serve (ilastik needs dense outputs). */
   readonly profiles?: readonly Profile[];
   readonly onProgress?: (step: string) => void;
+  /** zip64 records for every entry even when the package is small (tests of the zip64 path). */
+  readonly forceZip64?: boolean;
 }
 
 export interface PackageResult {
@@ -42,6 +44,19 @@ export interface PackageResult {
 }
 
 const TEXT = new Set(['rdf.yaml', 'README.md', 'architecture.py']);
+const WEIGHTS = /\.(onnx|pt|pth|bin|data)$/;
+
+/**
+ * How an entry goes into the zip: text deflated; weights stored (hundreds of MB to GBs of nearly
+ * random floats: deflate would cost seconds per GB for a few per cent); everything else (test and
+ * sample tensors, the cover) deflated when small and compressible ('auto': ≤ 64 MiB and ≥ 10 %
+ * smaller), e.g. the padded test output, which is mostly zero border.
+ */
+export function compressionOf(name: string): boolean | 'auto' {
+  if (TEXT.has(name)) return true;
+  if (WEIGHTS.test(name)) return false;
+  return 'auto';
+}
 
 /** Every file bundle.yaml lists (main artefacts and zoo variant) must still have its sha256. */
 export async function verifyBundleHashes(b: Bundle, progress: (s: string) => void): Promise<void> {
@@ -159,19 +174,6 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
     );
   }
 
-  // fflate writes classic zips: offsets are 32-bit, so the whole package must stay under 4 GiB
-  const total =
-    [...generated.values()].reduce((n, g) => n + g.length, rdfBytes.length) +
-    [...plan.files.keys()].reduce((n, f) => n + statSync(planPath(plan, f)).size, 0);
-  if (total >= 0xffff_ffff - 1_000_000) {
-    throw new ExportError(
-      'BundleInvalid',
-      `${b.id}: the package would be ${(total / 2 ** 30).toFixed(2)} GiB; zips over 4 GiB need zip64, which is not written`,
-      {
-        hint: 'ship fewer weight formats or smaller weights (e.g. drop the state dict), or package with bioimageio.core',
-      },
-    );
-  }
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   const zipPath = join(outDir, `${b.id}.zip`);
@@ -180,17 +182,19 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
     ...[...generated].map(([name, bytes]) => ({
       name,
       bytes,
-      compress: TEXT.has(name),
+      compress: compressionOf(name),
       expectedSha256: hashes[name] as string,
     })),
     ...[...plan.files.keys()].map((name) => ({
       name,
       path: planPath(plan, name),
-      compress: TEXT.has(name),
+      compress: compressionOf(name),
       expectedSha256: hashes[name] as string,
     })),
   ].sort((x, y) => (x.name === 'rdf.yaml' ? -1 : y.name === 'rdf.yaml' ? 1 : x.name < y.name ? -1 : 1));
   progress(`writing ${zipPath}`);
-  const written = writeZip(zipPath, entries, b.created);
-  return { bundle: read, zipPath, rdf, reproduction, profiles, report, notes, entries: written };
+  // zip64 records are written where an entry or the archive passes 4 GiB (paper-size nets)
+  const written = writeZip(zipPath, entries, b.created, { forceZip64: opts.forceZip64 === true });
+  const shas = Object.fromEntries(Object.entries(written).map(([n, w]) => [n, w.sha256]));
+  return { bundle: read, zipPath, rdf, reproduction, profiles, report, notes, entries: shas };
 }

@@ -1,7 +1,8 @@
 /**
  * Random-access reader for a zip on disk: the central directory is read once, each entry is read
  * (and inflated) only when asked for. Packages with paper-size weights exceed what one Buffer or
- * readFile can hold, so the zip is never loaded whole.
+ * readFile can hold, so the zip is never loaded whole; archives past 4 GiB carry zip64 records
+ * (zip64 end record + locator, zip64 extra fields), which are read here.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
@@ -44,7 +45,18 @@ function readAt(fd: number, position: number, length: number): Buffer {
   return done === length ? buf : buf.subarray(0, done);
 }
 
-function centralDirectory(fd: number, path: string): Map<string, Entry> {
+const MAX_32 = 0xffff_ffff;
+
+/** A 64-bit little-endian field as a number (exact below 2^53: 8 PiB, far past any zip here). */
+function u64(b: Buffer, at: number): number {
+  return Number(b.readBigUInt64LE(at));
+}
+
+/**
+ * Where the central directory is and how many entries it has: from the end record, or from the zip64
+ * end record its locator points at (written right before the end record when a field overflowed).
+ */
+function endOfArchive(fd: number, path: string): { count: number; cdSize: number; cdOffset: number } {
   const size = fstatSync(fd).size;
   const tailLen = Math.min(size, 22 + 0xffff);
   const tail = readAt(fd, size - tailLen, tailLen);
@@ -56,10 +68,27 @@ function centralDirectory(fd: number, path: string): Map<string, Entry> {
     }
   }
   if (eocd < 0) throw invalid(path, 'no end-of-central-directory record');
-  const count = tail.readUInt16LE(eocd + 10);
-  const cdSize = tail.readUInt32LE(eocd + 12);
-  const cdOffset = tail.readUInt32LE(eocd + 16);
-  if (cdOffset === 0xffffffff || count === 0xffff) throw invalid(path, 'zip64 archives are not supported');
+  const end = {
+    count: tail.readUInt16LE(eocd + 10),
+    cdSize: tail.readUInt32LE(eocd + 12),
+    cdOffset: tail.readUInt32LE(eocd + 16),
+  };
+  const locAt = size - tailLen + eocd - 20;
+  const loc = locAt >= 0 ? readAt(fd, locAt, 20) : undefined;
+  if (loc === undefined || loc.length < 20 || loc.readUInt32LE(0) !== 0x07064b50) {
+    if (end.count === 0xffff || end.cdSize === MAX_32 || end.cdOffset === MAX_32)
+      throw invalid(path, 'the end record points to zip64 records, but there is no zip64 locator');
+    return end;
+  }
+  const z64At = u64(loc, 8);
+  const rec = readAt(fd, z64At, 56);
+  if (rec.length < 56 || rec.readUInt32LE(0) !== 0x06064b50)
+    throw invalid(path, `no zip64 end-of-central-directory record at offset ${z64At}`);
+  return { count: u64(rec, 32), cdSize: u64(rec, 40), cdOffset: u64(rec, 48) };
+}
+
+function centralDirectory(fd: number, path: string): Map<string, Entry> {
+  const { count, cdSize, cdOffset } = endOfArchive(fd, path);
   const cd = readAt(fd, cdOffset, cdSize);
   const entries = new Map<string, Entry>();
   let p = 0;
@@ -67,14 +96,36 @@ function centralDirectory(fd: number, path: string): Map<string, Entry> {
     if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50)
       throw invalid(path, 'corrupt central directory');
     const nameLen = cd.readUInt16LE(p + 28);
+    const extraLen = cd.readUInt16LE(p + 30);
     const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
-    entries.set(name, {
-      method: cd.readUInt16LE(p + 10),
-      compressedSize: cd.readUInt32LE(p + 20),
-      size: cd.readUInt32LE(p + 24),
-      localOffset: cd.readUInt32LE(p + 42),
-    });
-    p += 46 + nameLen + cd.readUInt16LE(p + 30) + cd.readUInt16LE(p + 32);
+    let size = cd.readUInt32LE(p + 24);
+    let compressedSize = cd.readUInt32LE(p + 20);
+    let localOffset = cd.readUInt32LE(p + 42);
+    if (size === MAX_32 || compressedSize === MAX_32 || localOffset === MAX_32) {
+      // zip64 extra field (id 1): the 64-bit values of the fields marked 0xFFFFFFFF, in this order
+      let x = p + 46 + nameLen;
+      const xEnd = x + extraLen;
+      let z64: Buffer | undefined;
+      while (x + 4 <= xEnd) {
+        const id = cd.readUInt16LE(x);
+        const len = cd.readUInt16LE(x + 2);
+        if (id === 0x0001) z64 = cd.subarray(x + 4, Math.min(x + 4 + len, xEnd));
+        x += 4 + len;
+      }
+      if (z64 === undefined) throw invalid(path, `${name}: 32-bit fields overflow but no zip64 extra field`);
+      let q = 0;
+      const next = () => {
+        if (q + 8 > (z64 as Buffer).length) throw invalid(path, `${name}: zip64 extra field too short`);
+        const v = u64(z64 as Buffer, q);
+        q += 8;
+        return v;
+      };
+      if (size === MAX_32) size = next();
+      if (compressedSize === MAX_32) compressedSize = next();
+      if (localOffset === MAX_32) localOffset = next();
+    }
+    entries.set(name, { method: cd.readUInt16LE(p + 10), compressedSize, size, localOffset });
+    p += 46 + nameLen + extraLen + cd.readUInt16LE(p + 32);
   }
   return entries;
 }

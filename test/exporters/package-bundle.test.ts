@@ -1,12 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { unzipSync } from 'fflate';
+import { deflateSync, unzipSync } from 'fflate';
 import * as yaml from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isExportError, packageBundle } from '../../exporters/index.js';
+import { isExportError, packageBundle, readZip } from '../../exporters/index.js';
 import { parseNpy } from '../../exporters/npy.js';
-import { copyBundle, realBundle, tempDir, tinyBundle, withStoredZooOutput } from './bundles.js';
+import { copyBundle, ROOT, realBundle, tempDir, tinyBundle, withStoredZooOutput } from './bundles.js';
 import { centralDirectory } from './zip-entries.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML documents, probed field by field
@@ -58,11 +59,24 @@ describe('package: zip contents', () => {
     expect(names.every((n) => !n.includes('/'))).toBe(true);
   });
 
-  it('stores binaries and deflates text', () => {
-    for (const e of centralDirectory(zipBytes)) {
+  it('stores weights, deflates text and small compressible files (the padded test output)', () => {
+    const cd = centralDirectory(zipBytes);
+    for (const e of cd) {
+      const weights = /\.(onnx|pt)$/.test(e.name);
       const text = ['rdf.yaml', 'README.md', 'architecture.py'].includes(e.name);
-      expect([e.name, e.method]).toEqual([e.name, text ? 8 : 0]);
+      if (weights) expect([e.name, e.method]).toEqual([e.name, 0]);
+      if (text) expect([e.name, e.method]).toEqual([e.name, 8]);
+      // 'auto': deflated only when that saves ≥ 10 %
+      if (e.method === 8) expect([e.name, e.compressedSize < e.size]).toEqual([e.name, true]);
+      if (!weights && !text && e.method === 0) {
+        const deflated = deflateSync(entries[e.name] as Uint8Array, { level: 6 }).length;
+        expect([e.name, deflated > 0.9 * e.size]).toEqual([e.name, true]);
+      }
     }
+    // mostly zero border: deflated to a small fraction
+    const padded = cd.find((e) => e.name === 'test_output_padded.npy');
+    expect(padded?.method).toBe(8);
+    expect(padded?.compressedSize).toBeLessThan((padded?.size ?? 0) / 2);
   });
 
   it('ships the bundle files byte for byte, and every declared sha256 is the entry hash', () => {
@@ -120,6 +134,32 @@ describe('package: zip contents', () => {
     expect(Buffer.from(got.data.buffer).equals(Buffer.from(want.data.buffer))).toBe(true);
     expect(rdf.outputs[0].test_tensor.sha256).toBe(sha(entries['test_output_padded.npy'] as Uint8Array));
   });
+
+  it('forced into zip64, holds the same entries: read by zip-read.ts and Python zipfile', async () => {
+    const r = await packageBundle(bundleDir, { outDir: tempDir(), forceZip64: true });
+    const zip = readZip(r.zipPath);
+    expect([...zip.names].sort()).toEqual(Object.keys(entries).sort());
+    for (const [name, bytes] of Object.entries(entries))
+      expect([name, sha(zip.get(name))]).toEqual([name, sha(bytes)]);
+    const py = execFileSync(
+      join(ROOT, '.venv/bin/python'),
+      [
+        '-c',
+        [
+          'import hashlib, json, sys, zipfile',
+          'z = zipfile.ZipFile(sys.argv[1])',
+          'assert z.testzip() is None',
+          'print(json.dumps({i.filename: hashlib.sha256(z.read(i)).hexdigest() for i in z.infolist()}))',
+        ].join('\n'),
+        r.zipPath,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(py)).toEqual(Object.fromEntries(Object.entries(entries).map(([n, b]) => [n, sha(b)])));
+    // the end record only points at the zip64 one
+    const bytes = readFileSync(r.zipPath);
+    expect(bytes.readUInt32LE(bytes.length - 22 + 16)).toBe(0xffff_ffff);
+  }, 120_000);
 
   it('gives the same bytes for the same bundle', async () => {
     const again = await packageBundle(bundleDir, { outDir: tempDir() });
