@@ -6,8 +6,9 @@
  * prediction (what ilastik/tiktorch tile with) needs that form; it fails on outputs declared as
  * already cropped (size offset −2·halo). The shared state_dict.pt + architecture.py rebuild it with
  * kwargs {pad_output: true}. The valid-output model.onnx is kept in the zip for emzoo's own
- * predict/server (they read `model.onnx` and expect output = input − 2·halo); the RDF points at the
- * padded files. The padded test output is built at packaging time (test_output.npy centred in a
+ * `predict --model x.zip` (cli/commands/model-source.ts unpacks `model.onnx` and expects output =
+ * input − 2·halo); no bioimage.io consumer reads it. The RDF's weights point at the padded files and
+ * model.onnx is an attachment (so bioimageio.core's packaging keeps it too). The padded test output is built at packaging time (test_output.npy centred in a
  * zero border) unless the bundle stores it as zoo/test_output.npy (earlier exports did).
  */
 import { join } from 'node:path';

@@ -253,6 +253,9 @@ export function buildRdf({
         parent: 'pytorch_state_dict',
       },
     },
+    // a typed file reference (config is free-form and not followed), so `bioimageio package` and
+    // the spec's file checks keep and hash the valid-output graph emzoo predict/server read
+    ...(validOnnx !== undefined ? { attachments: [hash(hashes, validOnnx)] } : {}),
     config,
   };
 }

@@ -62,5 +62,7 @@ export interface ModelRdf {
   inputs: InputTensor[];
   outputs: OutputTensor[];
   weights: Weights;
+  /** Files the RDF ships beyond the typed ones (the zoo form's valid-output model.onnx). */
+  attachments?: FileRef[];
   config: Record<string, unknown>;
 }

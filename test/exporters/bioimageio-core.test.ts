@@ -47,8 +47,10 @@ describe.skipIf(!existsSync(BIOIMAGEIO))('bioimageio test (bioimageio.core)', ()
   let valid: string;
   let classes: string;
   let padded: string;
+  let zip64: string;
   beforeAll(async () => {
     dense = (await packageBundle(realBundle(), { outDir: tempDir() })).zipPath;
+    zip64 = (await packageBundle(realBundle(), { outDir: tempDir(), forceZip64: true })).zipPath;
     valid = (await packageBundle(tinyBundle('dense'), { outDir: tempDir() })).zipPath;
     classes = (await packageBundle(tinyBundle('classes'), { outDir: tempDir() })).zipPath;
     padded = (await packageBundle(tinyBundle('padded'), { outDir: tempDir() })).zipPath;
@@ -67,6 +69,34 @@ describe.skipIf(!existsSync(BIOIMAGEIO))('bioimageio test (bioimageio.core)', ()
       ).toBeGreaterThan(0);
     }
     expect(r.checks.filter((c) => !c.startsWith('passed'))).toEqual([]);
+  }, 240_000);
+
+  it.concurrent('passes the dense package written with zip64 records (as packages over 4 GiB are)', async () => {
+    const r = await bioimageioTest(zip64);
+    expect(r.status, r.output.slice(-4000)).toBe('passed');
+    expect(r.code).toBe(0);
+  }, 240_000);
+
+  it.concurrent('`bioimageio package` of our zip keeps the attached valid-output model.onnx', async () => {
+    const out = join(tempDir(), 'repackaged.zip');
+    await exec(BIOIMAGEIO, ['package', dense, out], {
+      cwd: tempDir(),
+      env: { ...process.env, OMP_NUM_THREADS: '1', NO_COLOR: '1' },
+      maxBuffer: 64 << 20,
+    });
+    const py = [
+      'import hashlib, json, sys, zipfile',
+      'z = zipfile.ZipFile(sys.argv[1])',
+      'print(json.dumps({i.filename: hashlib.sha256(z.read(i)).hexdigest() for i in z.infolist()}))',
+    ].join('\n');
+    const hashes = async (zip: string) =>
+      JSON.parse((await exec(join(ROOT, '.venv/bin/python'), ['-c', py, zip])).stdout) as Record<
+        string,
+        string
+      >;
+    const [ours, theirs] = await Promise.all([hashes(dense), hashes(out)]);
+    expect(theirs['model.onnx']).toBeDefined();
+    expect(theirs['model.onnx']).toBe(ours['model.onnx']);
   }, 240_000);
 
   it.concurrent('passes a valid-form package (output = input − 2·halo, declared as size offset)', async () => {

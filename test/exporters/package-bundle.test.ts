@@ -105,6 +105,7 @@ describe('package: zip contents', () => {
     walk(rdf);
     expect(declared.map(([s]) => s).sort()).toEqual([
       'architecture.py',
+      'model.onnx', // attachments
       'model.onnx', // config.emzoo.valid_output_onnx
       'model_padded.onnx',
       'model_padded.torchscript.pt',
@@ -116,6 +117,8 @@ describe('package: zip contents', () => {
     ]);
     expect(rdf.weights.onnx.source).toBe('model_padded.onnx');
     expect(rdf.config.emzoo.valid_output_onnx.source).toBe('model.onnx');
+    // attached, so bioimageio.core's own packaging (which follows typed references only) keeps it
+    expect(rdf.attachments).toEqual([{ source: 'model.onnx', sha256: bundle.files['model.onnx'] }]);
     for (const [source, hash] of declared)
       expect([source, sha(entries[source] as Uint8Array)]).toEqual([source, hash]);
   });
@@ -425,6 +428,7 @@ describe('package: a bundle without a zoo variant (valid output form)', () => {
     expect(r.rdf.weights.onnx?.source).toBe('model.onnx');
     expect(r.rdf.config.emzoo).toMatchObject({ output_form: 'valid' });
     expect((r.rdf.config.emzoo as Record<string, unknown>).valid_output_onnx).toBeUndefined();
+    expect(r.rdf.attachments).toBeUndefined();
   }, 60_000);
 });
 
