@@ -1,0 +1,41 @@
+/** A dense 3D C-order (z, y, x) volume: the shape every pipeline step passes around. */
+import { PipelineInputError, VolumeTooLargeError } from './errors.js';
+
+export type Shape3 = readonly [number, number, number];
+
+export interface Grid<T extends ArrayLike<number>> {
+  readonly shape: Shape3;
+  readonly data: T;
+}
+
+export function voxelCount(shape: Shape3): number {
+  return shape[0] * shape[1] * shape[2];
+}
+
+/** Throws a tagged error when `data` does not hold exactly the voxels of `shape`. */
+export function checkGrid(what: string, shape: readonly number[], length: number): Shape3 {
+  if (shape.length !== 3 || !shape.every((s) => Number.isInteger(s) && s > 0)) {
+    throw new PipelineInputError(
+      what,
+      `needs a (z, y, x) shape of positive integers, got [${shape}]`,
+      'pass a 3D volume',
+    );
+  }
+  const s = shape as unknown as Shape3;
+  if (voxelCount(s) !== length) {
+    throw new PipelineInputError(
+      what,
+      `holds ${length} values but shape [${shape}] needs ${voxelCount(s)}`,
+      'pass data in C order matching the shape',
+    );
+  }
+  return s;
+}
+
+/** Refuses volumes larger than `budget` voxels (whole-volume steps hold several copies in memory). */
+export function checkVoxelBudget(what: string, voxels: number, budget: number, howToRaise: string): void {
+  if (voxels > budget) throw new VolumeTooLargeError(what, voxels, budget, howToRaise);
+}
+
+/** Default voxel budget: 256³ ≈ 16.8 M voxels (≈ 0.7 GB at about 40 bytes per voxel). */
+export const DEFAULT_VOXEL_BUDGET = 256 ** 3;
