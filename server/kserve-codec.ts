@@ -214,11 +214,26 @@ export interface InferOutput {
   readonly binary: boolean;
 }
 
-/** Encodes the response: plain JSON, or a JSON header + raw bytes when any output is binary. */
+/** An encoded response: the parts in order (JSON header, then each binary tensor as a view, not a copy). */
+export interface EncodedResponse {
+  readonly parts: readonly Uint8Array[];
+  readonly byteLength: number;
+  readonly headerLength: number | undefined;
+  readonly contentType: string;
+}
+
+/** Binary tensors start at a multiple of this in the body, so clients can view them as FP32/FP64 in place. */
+const BINARY_ALIGN = 8;
+
+/**
+ * Encodes the response: plain JSON, or a JSON header + raw bytes when any output is binary. The
+ * tensor bytes are not copied: `parts` holds views of the output arrays, to be written one after
+ * the other. The JSON header is padded with spaces (still valid JSON) to a multiple of 8 bytes.
+ */
 export function encodeInferResponse(
   head: { model_name: string; model_version?: string; id?: string; parameters?: Params },
   outputs: readonly InferOutput[],
-): { body: Buffer; headerLength: number | undefined; contentType: string } {
+): EncodedResponse {
   const json = {
     ...head,
     outputs: outputs.map((o) => ({
@@ -230,14 +245,27 @@ export function encodeInferResponse(
         : { data: Array.from(o.tensor.data) }),
     })),
   };
-  const text = Buffer.from(JSON.stringify(json), 'utf8');
+  const text = JSON.stringify(json);
   if (!outputs.some((o) => o.binary)) {
-    return { body: text, headerLength: undefined, contentType: 'application/json' };
+    const body = Buffer.from(text, 'utf8');
+    return {
+      parts: [body],
+      byteLength: body.length,
+      headerLength: undefined,
+      contentType: 'application/json',
+    };
   }
-  const parts: Uint8Array[] = [text];
+  const jsonLength = Buffer.byteLength(text, 'utf8');
+  const padded = Math.ceil(jsonLength / BINARY_ALIGN) * BINARY_ALIGN;
+  const header = Buffer.alloc(padded, 0x20);
+  header.write(text, 0, 'utf8');
+  const parts: Uint8Array[] = [header];
+  let byteLength = padded;
   for (const o of outputs) {
-    if (o.binary)
-      parts.push(new Uint8Array(o.tensor.data.buffer, o.tensor.data.byteOffset, o.tensor.data.byteLength));
+    if (!o.binary) continue;
+    const d = o.tensor.data;
+    parts.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    byteLength += d.byteLength;
   }
-  return { body: Buffer.concat(parts), headerLength: text.length, contentType: 'application/octet-stream' };
+  return { parts, byteLength, headerLength: padded, contentType: 'application/octet-stream' };
 }

@@ -53,6 +53,8 @@ export interface VolumeRunOptions {
   readonly block?: readonly number[];
   readonly outputDtype: 'float32' | 'uint8';
   readonly memoryBudgetBytes: number;
+  /** Blocks in flight (one per backend worker: each loop prefetches its next read); default 2. */
+  readonly maxInFlight?: number;
   /** Skip the voxel size comparison (the caller knows the data matches). */
   readonly ignoreVoxelSize?: boolean;
   readonly signal?: AbortSignal;
@@ -64,6 +66,8 @@ export interface VolumeRunOptions {
 export interface CheckedInput {
   /** The input (windowed to the ROI if one was given). */
   readonly input: Volume;
+  /** The whole input volume (the ROI's context is read from it). */
+  readonly full: Volume;
   /** Voxel size found on the input, if any. */
   readonly found: VoxelSize | undefined;
 }
@@ -138,6 +142,12 @@ export async function checkVolumeInput(
       );
     }
     input = roiVolume(full, r);
+    const align = g.alignment ?? g.step;
+    if (r.start.some((v, i) => v % (align[i] as number) !== 0)) {
+      o.onNote?.(
+        `roi start [${r.start}] is not a multiple of the model's alignment [${align}]: tiles sit off the grid a whole-volume run uses, so values may differ slightly from it (start the roi on multiples of [${align}] for identical values)`,
+      );
+    }
   }
   if (o.block) {
     const okBlock = o.block.every((s, i) => {
@@ -151,14 +161,14 @@ export async function checkVolumeInput(
       );
     }
   }
-  return { input, found };
+  return { input, full, found };
 }
 
 /** Checks the input against the bundle, then runs (or resumes) the blockwise prediction. */
 export async function runVolume(o: VolumeRunOptions): Promise<BlockwiseResult> {
   const b = o.bundle;
   const g = geometryOf(b);
-  const { input, found } = await checkVolumeInput(o);
+  const { full, found } = await checkVolumeInput(o);
   const want = b.input.voxel_size_nm;
   const voxel = found?.nm ?? want;
   const offsetNm = (o.roi?.start ?? [0, 0, 0]).map((s, i) => s * (voxel[i] as number));
@@ -167,10 +177,13 @@ export async function runVolume(o: VolumeRunOptions): Promise<BlockwiseResult> {
   return runBlockwise({
     backend: o.backend,
     geometry: g,
-    input,
+    // The whole volume with the ROI: its context is read, only the volume's border is padded.
+    input: full,
+    ...(o.roi ? { roi: o.roi } : {}),
     output: outPath,
     outputDtype: o.outputDtype,
     memoryBudgetBytes: o.memoryBudgetBytes,
+    ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}),
     blockInput: o.block,
     normalization: { kind: 'scale_linear', ...preprocessingOf(b) },
     ome: {

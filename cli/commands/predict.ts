@@ -27,6 +27,14 @@ interface PredictOpts {
   queue?: string;
 }
 
+/**
+ * What the predict process holds besides its blocks: node, tsx, zarrita, onnxruntime and one
+ * session per worker thread. Measured as the max RSS intercept of `predict` runs over block sizes
+ * (bench/inference/predict-memory.ts): 271 MB with 2 workers; a bare node + onnxruntime session is
+ * ~110 MB.
+ */
+const processBaseBytes = (workers: number) => (170 + 50 * workers) * 2 ** 20;
+
 const positiveInt = (v: string, flag: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got '${v}'`);
@@ -52,7 +60,11 @@ export function predictCommand(io: Io): Command {
     )
     .option('--threads <n>', 'onnxruntime worker threads', '1')
     .option('--uint8', 'store outputs as uint8 (value·255) instead of float32')
-    .option('--memory-mb <n>', 'memory for blocks in flight', '1024')
+    .option(
+      '--memory-mb <n>',
+      'peak memory of the run (process included): blocks are sized to fit (ignored by --block)',
+      '1024',
+    )
     .option('--weights <dir>', 'folder of bundles for model ids', DEFAULT_WEIGHTS)
     .option('--ignore-voxel-size', "run even if the input's voxel size differs from the model's")
     .option('-q, --quiet', 'no progress on stderr')
@@ -66,7 +78,9 @@ export function predictCommand(io: Io): Command {
 Checks before any block runs: the input's axes ([z,y,x] or [c,z,y,x]), dtype, and voxel size
 (OME-Zarr scale or gunpowder 'resolution' attribute) against the model's. The output holds
 [channels, z, y, x] with the model's channel names and the input's voxel size and offset.
-With --roi, the ROI is predicted as if cropped: context outside it is padded, not read.
+With --roi, the context (halo) around the ROI is read from the input where the volume has it;
+only the volume's own border is padded, so the output equals that region of a whole-volume run
+(exactly when the ROI starts on multiples of the model's step).
 Interrupted runs resume: run the same command again (the done log is <output>.done.jsonl).
 
 Example:
@@ -85,6 +99,12 @@ async function predict(io: Io, opts: PredictOpts): Promise<void> {
   const src = loadModelSource(opts.model, opts.weights);
   const workers = positiveInt(opts.threads, '--threads');
   const memory = positiveInt(opts.memoryMb, '--memory-mb');
+  const blocksBytes = memory * 2 ** 20 - processBaseBytes(workers);
+  if (blocksBytes <= 0 && opts.block === undefined) {
+    throw new Error(
+      `--memory-mb ${memory} is below what the process itself needs with ${workers} worker(s) (~${Math.ceil(processBaseBytes(workers) / 2 ** 20)} MB); raise --memory-mb`,
+    );
+  }
   const roi = opts.roi === undefined ? undefined : parseRoi(opts.roi);
   const block = opts.block === undefined ? undefined : parseTriple(opts.block, '--block');
   const input = parseZarrLocation(opts.input);
@@ -129,7 +149,9 @@ async function predict(io: Io, opts: PredictOpts): Promise<void> {
       roi,
       block,
       outputDtype: opts.uint8 ? 'uint8' : 'float32',
-      memoryBudgetBytes: memory * 2 ** 20,
+      memoryBudgetBytes: Math.max(blocksBytes, 2 ** 20),
+      // One block in flight per worker: each prefetches its next read while it computes.
+      maxInFlight: workers,
       ignoreVoxelSize,
       signal: ctrl.signal,
       onProgress: (p) => bar.update(p),

@@ -4,9 +4,8 @@ import { type NdArray, ndarray, stridesOf } from '../tensors/ndarray.js';
 import type { ModelGeometry } from '../tiling/geometry.js';
 import { type Normalization, resolveNormalization } from '../tiling/normalize.js';
 import type { PadMode } from '../tiling/padding.js';
-import { planTiles, type TilePlan } from '../tiling/plan.js';
+import { planTiles, shiftPlan } from '../tiling/plan.js';
 import { arrayVolume } from '../volumes/array-volume.js';
-import type { Region } from '../volumes/region.js';
 import { type Progress, runBlockLoop } from './block-loop.js';
 import { LocalBlockSource } from './block-source.js';
 import { DoneLog } from './done-log.js';
@@ -29,6 +28,11 @@ export interface PredictArrayOptions {
   /** Default: identity. Percentiles (scale_range) are taken over the whole array. */
   readonly normalization?: Normalization;
   readonly maxInFlight?: number;
+  /**
+   * Write the output here (float32, exactly C_out × output voxels) instead of a new array, e.g.
+   * one item of a preallocated batch: no copy afterwards.
+   */
+  readonly into?: Float32Array;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: Progress) => void;
 }
@@ -81,7 +85,7 @@ export async function predictArray(input: NdArray, o: PredictArrayOptions): Prom
       signal: o.signal,
     },
   );
-  const out = ndarray('float32', [g.outputChannels, ...outShape]);
+  const out = ndarray('float32', [g.outputChannels, ...outShape], o.into);
   const outStrides = stridesOf(out.shape);
   await runBlockLoop({
     backend: o.backend,
@@ -102,26 +106,6 @@ export async function predictArray(input: NdArray, o: PredictArrayOptions): Prom
     },
   });
   return out;
-}
-
-/** The plan with every region moved by `by` (a no-op for zeros). */
-function shiftPlan(p: TilePlan, by: readonly number[]): TilePlan {
-  if (by.every((v) => v === 0)) return p;
-  const mv = (r: Region): Region => ({
-    start: r.start.map((v, i) => v + (by[i] as number)),
-    stop: r.stop.map((v, i) => v + (by[i] as number)),
-  });
-  const block = (id: number) => {
-    const b = p.block(id);
-    return { ...b, read: mv(b.read), output: mv(b.output), write: mv(b.write) };
-  };
-  return {
-    ...p,
-    block,
-    *blocks() {
-      for (let id = 0; id < p.blockCount; id++) yield block(id);
-    },
-  };
 }
 
 /** Copies `part` ([C, ...]) into `dst` at spatial origin `start`. */

@@ -6,7 +6,7 @@ import { ShapeMismatchError, VolumeError } from '../errors.js';
 import type { ModelGeometry } from '../tiling/geometry.js';
 import { type LinearMap, type Normalization, resolveNormalization } from '../tiling/normalize.js';
 import type { PadMode } from '../tiling/padding.js';
-import { planTiles, type TilePlan } from '../tiling/plan.js';
+import { planTiles, shiftPlan, type TilePlan } from '../tiling/plan.js';
 import {
   type Compressor,
   createVolume,
@@ -15,6 +15,7 @@ import {
 } from '../volumes/create-volume.js';
 import type { OmeImageOptions } from '../volumes/ome.js';
 import { openVolume, type Volume } from '../volumes/open-volume.js';
+import type { Region } from '../volumes/region.js';
 import { isRemote } from '../volumes/store.js';
 import { type Progress, runBlockLoop } from './block-loop.js';
 import { type BlockSource, LocalBlockSource } from './block-source.js';
@@ -27,6 +28,13 @@ export interface BlockwiseOptions {
   readonly geometry: ModelGeometry;
   /** Input volume (opened, or a local path / http URL): [z,y,x] or [c,z,y,x]. */
   readonly input: Volume | string;
+  /**
+   * Only this spatial region of the input (volume coordinates, end exclusive); the output has its
+   * shape. Context around it is read from the input where the volume has it; only the volume's own
+   * border is padded, so the result equals the same region of a whole-volume prediction (exactly
+   * when `roi.start` is a multiple of the model's alignment, e.g. its step).
+   */
+  readonly roi?: Region;
   /** Local path of the OME-Zarr output ([c,z,y,x], zarr v3); resumed if it exists with its done log. */
   readonly output: string;
   /** Default 'float32'; 'uint8' stores value·255. */
@@ -111,16 +119,35 @@ export async function runBlockwise(o: BlockwiseOptions): Promise<BlockwiseResult
       "give the volume the model's input channels as a leading axis",
     );
   }
-  const volumeShape = input.shape.slice(lead);
+  const fullShape = input.shape.slice(lead);
+  const roi = o.roi;
+  if (
+    roi &&
+    (roi.start.length !== spatialRank ||
+      roi.stop.length !== spatialRank ||
+      roi.start.some((v, i) => !Number.isInteger(v) || v < 0 || v >= (roi.stop[i] as number)) ||
+      roi.stop.some((v, i) => !Number.isInteger(v) || v > (fullShape[i] as number)))
+  ) {
+    throw new TypeError(
+      `'roi' [${roi.start}]..[${roi.stop}] must be a non-empty region inside the volume [${fullShape}]`,
+    );
+  }
+  const origin = roi ? [...roi.start] : fullShape.map(() => 0);
+  const volumeShape = roi ? roi.stop.map((v, i) => v - (origin[i] as number)) : fullShape;
   const maxInFlight = o.maxInFlight ?? 2;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
     throw new TypeError(`'maxInFlight' must be a positive integer, got ${maxInFlight}`);
   }
-  const plan = planTiles(volumeShape, g, {
-    memoryBudgetBytes: o.memoryBudgetBytes / maxInFlight,
-    activationFactor: o.activationFactor,
-    blockInput: o.blockInput,
-  });
+  // Planned over the ROI's shape, placed at its origin: reads see the real context around it.
+  const plan = shiftPlan(
+    planTiles(volumeShape, g, {
+      memoryBudgetBytes: o.memoryBudgetBytes / maxInFlight,
+      activationFactor: o.activationFactor,
+      outputBytes: (o.outputDtype ?? 'float32') === 'uint8' ? 1 : 4,
+      blockInput: o.blockInput,
+    }),
+    origin,
+  );
   const norm = await resolveNormalization(
     o.normalization ?? { kind: 'scale_linear', gain: 1, offset: 0 },
     input,
@@ -137,6 +164,7 @@ export async function runBlockwise(o: BlockwiseOptions): Promise<BlockwiseResult
     model: resolve(o.backend.modelPath),
     input: isRemote(input.location) ? input.location : resolve(input.location),
     volumeShape,
+    ...(roi ? { roi } : {}),
     blockInput: plan.blockInput,
     stride: plan.stride,
     halo: g.halo,
@@ -188,7 +216,8 @@ export async function runBlockwise(o: BlockwiseOptions): Promise<BlockwiseResult
     what: `blockwise run into ${o.output}`,
     outputDtype: dtype,
     // `out` arrives cropped to the write region and converted by the backend (in its worker).
-    sink: (block, out, signal) => writer.write([0, ...block.write.start], out, { signal }),
+    sink: (block, out, signal) =>
+      writer.write([0, ...block.write.start.map((v, i) => v - (origin[i] as number))], out, { signal }),
   });
   return {
     output: o.output,

@@ -3,13 +3,17 @@ import type { Region } from '../volumes/region.js';
 import { alignmentOf, checkGeometry, isValidInput, type ModelGeometry } from './geometry.js';
 
 export interface TilingOptions {
-  /** Bytes one block may use: input + output float32 tensors + activations (see activationFactor). */
+  /** Bytes one block in flight may use (see blockBytes: compute, activations and pipeline buffers). */
   readonly memoryBudgetBytes: number;
   /**
-   * Float32 activation values the network holds at peak per input voxel (roughly the widest
-   * feature-map count at full resolution times the tensors alive at once). Default 32.
+   * Bytes per input voxel, in float32 values, that running one block costs beyond its input and
+   * output tensors: onnxruntime's activations (its arena keeps the peak) plus what the garbage
+   * collector and malloc hold on to between blocks. Default 48, calibrated from max RSS of
+   * `predict` runs (bench/inference/predict-memory.ts; lsd-small-mtlsd, blocks 92³–168³: 44–50).
    */
   readonly activationFactor?: number;
+  /** Bytes per stored output value (1 for uint8 outputs, 4 for float32); default 4. */
+  readonly outputBytes?: number;
   /** Use this block input size (must be valid) instead of deriving it from the budget. */
   readonly blockInput?: readonly number[];
 }
@@ -41,14 +45,31 @@ export interface TilePlan {
 
 const prod = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
 
-/** Estimated bytes for one block of input size `s` (float32 input, output and activations). */
-export function blockBytes(g: ModelGeometry, s: readonly number[], activationFactor = 32): number {
+export const DEFAULT_ACTIVATION_FACTOR = 48;
+
+/**
+ * Estimated bytes for one block in flight of input size `s`: in the worker, the float32 input,
+ * activations and float32 output; in the block loop's pipeline, the next block's input (prefetched)
+ * and up to three copies of the stored output (just computed, being written, the encoder's copy).
+ * Calibrated against max RSS (see TilingOptions.activationFactor): within 5 % for 92³–168³ blocks.
+ */
+export function blockBytes(
+  g: ModelGeometry,
+  s: readonly number[],
+  activationFactor = DEFAULT_ACTIVATION_FACTOR,
+  outputBytes = 4,
+): number {
   const w = s.map((v, i) => v - 2 * (g.halo[i] as number));
-  return 4 * prod(s) * (g.inputChannels + activationFactor) + 4 * prod(w) * g.outputChannels;
+  const vin = prod(s);
+  const vout = prod(w) * g.outputChannels;
+  const running = 4 * vin * (g.inputChannels + activationFactor) + 4 * vout;
+  const pipeline = 4 * vin * g.inputChannels + 3 * outputBytes * vout;
+  return running + pipeline;
 }
 
 function chooseBlockInput(volume: readonly number[], g: ModelGeometry, o: TilingOptions): number[] {
-  const factor = o.activationFactor ?? 32;
+  const factor = o.activationFactor ?? DEFAULT_ACTIVATION_FACTOR;
+  const outBytes = o.outputBytes ?? 4;
   if (!(o.memoryBudgetBytes > 0))
     throw new TypeError(`'memoryBudgetBytes' must be > 0, got ${o.memoryBudgetBytes}`);
   if (!(factor >= 0)) throw new TypeError(`'activationFactor' must be >= 0, got ${factor}`);
@@ -63,10 +84,10 @@ function chooseBlockInput(volume: readonly number[], g: ModelGeometry, o: Tiling
     return s;
   }
   const s = [...g.minInput];
-  const fits = (t: readonly number[]) => blockBytes(g, t, factor) <= o.memoryBudgetBytes;
+  const fits = (t: readonly number[]) => blockBytes(g, t, factor, outBytes) <= o.memoryBudgetBytes;
   if (!fits(s)) {
     throw new InvalidTilingError(
-      `the smallest valid block [${s}] needs ${blockBytes(g, s, factor)} bytes, over the budget of ${o.memoryBudgetBytes}`,
+      `the smallest valid block [${s}] needs ${blockBytes(g, s, factor, outBytes)} bytes, over the budget of ${o.memoryBudgetBytes}`,
       'raise memoryBudgetBytes (or lower activationFactor if it overestimates the network)',
     );
   }
@@ -184,10 +205,33 @@ export function planTiles(
     stride,
     grid,
     blockCount,
-    blockBytes: blockBytes(geometry, blockInput, options.activationFactor),
+    blockBytes: blockBytes(geometry, blockInput, options.activationFactor, options.outputBytes),
     block,
     *blocks() {
       for (let id = 0; id < blockCount; id++) yield block(id);
+    },
+  };
+}
+
+/**
+ * The plan with every region moved by `by` (a no-op for zeros): a plan made over a sub-region's
+ * shape, placed at the sub-region's origin (reads then take real context around it).
+ */
+export function shiftPlan(p: TilePlan, by: readonly number[]): TilePlan {
+  if (by.every((v) => v === 0)) return p;
+  const mv = (r: Region): Region => ({
+    start: r.start.map((v, i) => v + (by[i] as number)),
+    stop: r.stop.map((v, i) => v + (by[i] as number)),
+  });
+  const block = (id: number) => {
+    const b = p.block(id);
+    return { ...b, read: mv(b.read), output: mv(b.output), write: mv(b.write) };
+  };
+  return {
+    ...p,
+    block,
+    *blocks() {
+      for (let id = 0; id < p.blockCount; id++) yield block(id);
     },
   };
 }

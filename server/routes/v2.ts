@@ -87,7 +87,11 @@ export function v2Routes(ctx: Ctx): Router {
     );
     if (enc.headerLength !== undefined)
       res.setHeader('Inference-Header-Content-Length', String(enc.headerLength));
-    res.type(enc.contentType).send(enc.body);
+    // Written part by part (header, then views of the tensors): res.send would concatenate and
+    // hash (ETag) a body of tens of MB. Backpressure is left to the socket's buffer.
+    res.status(200).type(enc.contentType).setHeader('Content-Length', String(enc.byteLength));
+    for (const part of enc.parts) res.write(part);
+    res.end();
   };
   r.post('/v2/models/:id/infer', raw, infer);
   r.post('/v2/models/:id/versions/:v/infer', raw, infer);

@@ -38,6 +38,18 @@ beforeAll(async () => {
   vol = await writeRawZarr(join(ws.data, 'raw.zarr'), SHAPE, [8, 8, 8], 11);
 });
 
+/** The ROI [[z0,z1],[y0,y1],[x0,x1]] of the SHAPE volume, C order. */
+function cropOf(v: Uint8Array, roi: number[][]): Uint8Array {
+  const [[z0, z1], [y0, y1], [x0, x1]] = roi as [[number, number], [number, number], [number, number]];
+  const out = new Uint8Array((z1 - z0) * (y1 - y0) * (x1 - x0));
+  let k = 0;
+  for (let z = z0; z < z1; z++)
+    for (let y = y0; y < y1; y++)
+      for (let x = x0; x < x1; x++)
+        out[k++] = v[(z * (SHAPE[1] as number) + y) * (SHAPE[2] as number) + x] as number;
+  return out;
+}
+
 describe('predict', () => {
   test('a killed run resumes; the output equals one onnxruntime pass', async () => {
     const output = join(ws.data, 'pred.zarr');
@@ -89,7 +101,7 @@ describe('predict', () => {
     expect(err).toMatch(/ETA \d+:\d\d/);
   }, 120_000);
 
-  test('--roi predicts the cropped region (placed at its offset), --uint8 stores value·255, a zip works like the bundle', async () => {
+  test('--roi reads its context from the volume: it equals that region of a whole-volume prediction; --uint8 stores value·255, a zip works like the bundle', async () => {
     const roi = [
       [4, 20],
       [8, 32],
@@ -110,16 +122,21 @@ describe('predict', () => {
       '-q',
     ]);
     expect(r.code, r.err).toBe(0);
-    const crop = new Uint8Array(16 * 24 * 24);
+    // Reference: one onnxruntime pass over the whole (zero-padded) volume, cropped to the ROI.
+    const whole = await singlePass(bundle, vol, SHAPE);
+    const ref = new Float32Array(13 * 16 * 24 * 24);
     let k = 0;
-    for (let z = 4; z < 20; z++)
-      for (let y = 8; y < 32; y++)
-        for (let x = 8; x < 32; x++) crop[k++] = vol[(z * 40 + y) * 40 + x] as number;
-    const ref = await singlePass(bundle, crop, [16, 24, 24]);
+    for (let c = 0; c < 13; c++)
+      for (let z = 4; z < 20; z++)
+        for (let y = 8; y < 32; y++)
+          for (let x = 8; x < 32; x++) ref[k++] = whole.data[((c * 24 + z) * 40 + y) * 40 + x] as number;
+    // The ROI's context is real data, not padding: padding it would give different values here.
+    const padded = await singlePass(bundle, cropOf(vol, roi), [16, 24, 24]);
+    expect(maxAbsDiff(padded.data, ref)).toBeGreaterThan(1e-3);
     const out = await readOutput(output);
     expect(out.shape).toEqual([13, 16, 24, 24]);
     expect(out.data).toBeInstanceOf(Uint8Array);
-    const expected = Float32Array.from(ref.data, (v) => Math.min(255, Math.max(0, Math.round(v * 255))));
+    const expected = Float32Array.from(ref, (v) => Math.min(255, Math.max(0, Math.round(v * 255))));
     expect(maxAbsDiff(out.data, expected)).toBeLessThanOrEqual(1);
     const ms = (
       out.attrs.ome as {
@@ -142,7 +159,26 @@ describe('predict', () => {
       '-q',
     ]);
     expect(z.code, z.err).toBe(0);
-    expect(maxAbsDiff((await readOutput(join(ws.data, 'zip.zarr'))).data, ref.data)).toBeLessThan(1e-5);
+    expect(maxAbsDiff((await readOutput(join(ws.data, 'zip.zarr'))).data, ref)).toBeLessThan(1e-5);
+
+    // float32 from the bundle, small blocks: several tiles inside the ROI, same values.
+    const f = await cli([
+      'predict',
+      '-m',
+      bundle,
+      '-i',
+      join(ws.data, 'raw.zarr/volumes/raw'),
+      '-o',
+      join(ws.data, 'roi-f32.zarr'),
+      '--roi',
+      '4:20,8:32,8:32',
+      '--block',
+      '48,48,48',
+      '-q',
+    ]);
+    expect(f.code, f.err).toBe(0);
+    expect(f.out).toMatch(/18 blocks of \[48,48,48\]/);
+    expect(maxAbsDiff((await readOutput(join(ws.data, 'roi-f32.zarr'))).data, ref)).toBeLessThan(1e-5);
   }, 120_000);
 
   test.each([

@@ -84,7 +84,7 @@ describe('planTiles (property-style over random geometries and volumes)', () => 
       outputChannels: 3,
     };
     let prev = 0;
-    for (const mb of [1, 2, 4, 8, 16, 64, 256]) {
+    for (const mb of [2, 4, 8, 16, 64, 256]) {
       const p = planTiles([100, 100, 100], g, { memoryBudgetBytes: mb * 2 ** 20 });
       const vox = p.blockInput.reduce((a, b) => a * b, 1);
       expect(vox).toBeGreaterThanOrEqual(prev);
@@ -96,8 +96,8 @@ describe('planTiles (property-style over random geometries and volumes)', () => 
   });
 
   test('blocks are balanced: no smaller valid block covers an axis in as few blocks', () => {
-    // By hand, lsd-small-mtlsd (min 44, step 4, halo 20) over 256³ with 512 MiB per block: the
-    // budget allows 156 (output 116 → 3 blocks per axis); 3 blocks need an aligned output ≥ 256/3 → 88 → input 128.
+    // By hand, lsd-small-mtlsd (min 44, step 4, halo 20) over 256³ with 1 GiB per block: the
+    // budget allows about 152 (output 112 → 3 blocks per axis); 3 blocks need an aligned output ≥ 256/3 → 88 → input 128.
     const lsd: ModelGeometry = {
       minInput: [44, 44, 44],
       step: [4, 4, 4],
@@ -105,7 +105,7 @@ describe('planTiles (property-style over random geometries and volumes)', () => 
       inputChannels: 1,
       outputChannels: 13,
     };
-    const p256 = planTiles([256, 256, 256], lsd, { memoryBudgetBytes: 2 ** 29 });
+    const p256 = planTiles([256, 256, 256], lsd, { memoryBudgetBytes: 2 ** 30 });
     expect(p256.blockInput).toEqual([128, 128, 128]);
     expect(p256.blockCount).toBe(27);
     const rand = rng(11);
