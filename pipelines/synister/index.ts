@@ -1,0 +1,1 @@
+export { type ClassScores, type NeuronVote, neuronVotes, scoreClasses } from './neuron-votes.js';
