@@ -58,12 +58,22 @@ export function compressionOf(name: string): boolean | 'auto' {
   return 'auto';
 }
 
-/** Every file bundle.yaml lists (main artefacts and zoo variant) must still have its sha256. */
-export async function verifyBundleHashes(b: Bundle, progress: (s: string) => void): Promise<void> {
+/**
+ * Every file bundle.yaml lists (main artefacts and zoo variant), or the `only` ones, must still have
+ * its sha256. Returns the hashes computed (streamed, never cached).
+ */
+export async function verifyBundleHashes(
+  b: Bundle,
+  progress: (s: string) => void,
+  only?: readonly string[],
+): Promise<Record<string, string>> {
   const bad: string[] = [];
+  const computed: Record<string, string> = {};
   for (const f of Object.keys(b.files).sort()) {
+    if (only !== undefined && !only.includes(f)) continue;
     progress(`hashing ${f} (${(statSync(join(b.dir, f)).size / 2 ** 20).toFixed(1)} MiB)`);
     const sha = await sha256File(join(b.dir, f));
+    computed[f] = sha;
     if (sha !== b.files[f])
       bad.push(`${f}: sha256 ${sha.slice(0, 12)}… ≠ bundle.yaml ${String(b.files[f]).slice(0, 12)}…`);
   }
@@ -73,6 +83,17 @@ export async function verifyBundleHashes(b: Bundle, progress: (s: string) => voi
       details: bad,
     });
   }
+  return computed;
+}
+
+/**
+ * Bundle files hashed before anything else: all but the .pt weights (ONNX graphs for the reproduce
+ * checks, test tensors, architecture.py). The shipped .pt weights are only copied into the zip, so
+ * they are checked against bundle.yaml while they stream into it (each read once); a .pt file the
+ * package does not ship (the valid form's TorchScript beside a zoo variant) is not read.
+ */
+function checkedFirst(b: Bundle): string[] {
+  return Object.keys(b.files).filter((f) => !/\.(pt|pth)$/.test(f));
 }
 
 export async function packageBundle(bundleDir: string, opts: PackageOptions): Promise<PackageResult> {
@@ -94,7 +115,7 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
   }
   const fiji = profiles.includes('fiji');
 
-  await verifyBundleHashes(read, progress);
+  const verified = await verifyBundleHashes(read, progress, checkedFirst(read));
   const generated = new Map<string, Uint8Array>();
   const main = readTestTensors(read);
   let files: ReproduceFiles;
@@ -151,6 +172,12 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
   const source: FileSource = {
     label: `${b.id}.zip (to be written)`,
     list: async () => names,
+    // weights: the hash streamed above, or (.pt checked while zipping) bundle.yaml's, which the
+    // zip writer enforces on the bytes it writes
+    sha256: async (n) => {
+      const file = plan.files.get(n);
+      return file === undefined ? undefined : (verified[file] ?? read.files[file]);
+    },
     read: async (n) =>
       n === 'rdf.yaml'
         ? rdfBytes
@@ -185,8 +212,9 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
       compress: compressionOf(name),
       expectedSha256: hashes[name] as string,
     })),
-    ...[...plan.files.keys()].map((name) => ({
+    ...[...plan.files].map(([name, file]) => ({
       name,
+      label: file,
       path: planPath(plan, name),
       compress: compressionOf(name),
       expectedSha256: hashes[name] as string,

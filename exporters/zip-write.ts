@@ -24,6 +24,8 @@ import { ExportError } from './errors.js';
 
 export type ZipEntry = {
   readonly name: string;
+  /** For messages: what the entry is (a bundle file); default the name. */
+  readonly label?: string;
   readonly expectedSha256?: string;
   readonly compress: boolean | 'auto';
 } & ({ readonly path: string } | { readonly bytes: Uint8Array });
@@ -184,7 +186,7 @@ export function writeZip(
           closeSync(src);
           src = undefined;
           whole = readWhole((e as { path: string }).path);
-          if (whole.length !== size) throw changed(e.name, `${size} bytes, then ${whole.length}`);
+          if (whole.length !== size) throw changed(e.label ?? e.name, `${size} bytes, then ${whole.length}`);
         }
       }
       try {
@@ -238,7 +240,7 @@ export function writeZip(
             else if (n > 0) out.write(part);
             if (n === 0) break;
           }
-          if (read !== size) throw changed(e.name, `${size} bytes, then ${read}`);
+          if (read !== size) throw changed(e.label ?? e.name, `${size} bytes, then ${read}`);
         }
         const compressedSize = out.pos - dataStart;
         if (!localZip64 && over32(compressedSize))
@@ -255,8 +257,15 @@ export function writeZip(
           out.patch(offset + 34 + name.length, ext);
         }
         const sha = h.digest('hex');
-        if (e.expectedSha256 !== undefined && sha !== e.expectedSha256)
-          throw changed(e.name, `sha256 ${sha} ≠ ${e.expectedSha256}`);
+        if (e.expectedSha256 !== undefined && sha !== e.expectedSha256) {
+          throw new ExportError(
+            'BundleInvalid',
+            `${e.label ?? e.name} does not match its sha256 (${sha} ≠ ${e.expectedSha256}): it changed after export or while packaging; no zip written`,
+            {
+              hint: 're-export the bundle with `emzoo export`; never edit bundle files, nor while `bioimage-export package` runs',
+            },
+          );
+        }
         central.push({
           name,
           method: deflate ? METHOD.deflate : METHOD.store,

@@ -14,6 +14,12 @@ export interface FileSource {
   /** Every file name, '/'-separated, relative to the root. */
   list(): Promise<readonly string[]>;
   read(name: string): Promise<Uint8Array | undefined>;
+  /**
+   * Optional: the sha256 (hex) of a file the caller has already streamed through a hash, so the
+   * file checks need not read a large file (weights: hundreds of MB) only to hash it. `undefined`
+   * = not known; the file is then read. Files whose content is checked are always read.
+   */
+  sha256?(name: string): Promise<string | undefined>;
 }
 
 /** RDF file names bioimageio.spec recognises, in priority order (`rdf.yaml` preferred). */

@@ -34,6 +34,15 @@ function suffixProblem(ref: FileRef): string | undefined {
   }
 }
 
+function sha256Issue(ref: FileRef, actual: string): Issue {
+  return issue(
+    'sha256',
+    ref.path.replace(/\/source$/, '/sha256'),
+    `sha256 of '${ref.source}' is ${actual}, the description says ${ref.sha256}`,
+    'Recompute the hash from the final file bytes (e.g. sha256sum).',
+  );
+}
+
 export interface FileCheckResult {
   readonly issues: Issue[];
   /** Bytes of every local file that was found, by normalised name. */
@@ -66,6 +75,14 @@ export async function checkFiles(d: ModelDescr, source: FileSource): Promise<Fil
       continue;
     }
     const name = normalizeName(ref.source);
+    // a hash the source already knows is not recomputed; weights other than ONNX (whose opset the
+    // deepImageJ rule reads) and attachments are then not read at all
+    const known = source.sha256 !== undefined ? await source.sha256(name) : undefined;
+    if (known !== undefined && ref.sha256 !== null && known !== ref.sha256.toLowerCase())
+      issues.push(sha256Issue(ref, known));
+    const hashOnly =
+      (ref.role === 'weights' && ref.path !== '/weights/onnx/source') || ref.role === 'attachment';
+    if (known !== undefined && hashOnly) continue;
     let bytes = contents.get(name);
     if (bytes === undefined) {
       bytes = await source.read(name);
@@ -82,18 +99,9 @@ export async function checkFiles(d: ModelDescr, source: FileSource): Promise<Fil
       }
       contents.set(name, bytes);
     }
-    if (ref.sha256 !== null) {
+    if (ref.sha256 !== null && known === undefined) {
       const actual = await sha256Hex(bytes);
-      if (actual !== ref.sha256.toLowerCase()) {
-        issues.push(
-          issue(
-            'sha256',
-            ref.path.replace(/\/source$/, '/sha256'),
-            `sha256 of '${ref.source}' is ${actual}, the description says ${ref.sha256}`,
-            'Recompute the hash from the final file bytes (e.g. sha256sum).',
-          ),
-        );
-      }
+      if (actual !== ref.sha256.toLowerCase()) issues.push(sha256Issue(ref, actual));
     }
     if (ref.role === 'documentation') {
       let text: string | undefined;
