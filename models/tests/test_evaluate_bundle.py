@@ -163,3 +163,37 @@ def test_tiles_stitch_to_the_whole_volume_prediction(lsd_bundle, iso_volume):
     tiled = predict_dense(bundle, raw, model, max_tile_voxels=48**3)
     assert whole.shape == (13, 12, 12, 12)
     np.testing.assert_allclose(tiled, whole, atol=1e-5)
+
+
+def test_tune_on_picks_the_sweep_best_and_scores_held_out_with_it(lsd_bundle, iso_volume, tmp_path):
+    """--tune-on: the threshold is the sweep's best on the tuning volume, and the held-out
+    metrics are exactly those of a plain evaluation at that threshold."""
+    from emzoo.evaluate.tune import TUNABLE
+
+    tuning = tmp_path / "tune.zarr"
+    write_zarr(generate_volume((52, 52, 52), "isotropic", seed=8), tuning)
+    report = evaluate_bundle(lsd_bundle, iso_volume, EvalOptions(threads=1), tune_on=tuning)
+    tuned = report["tuned"]
+    spec = TUNABLE["lsd"]
+    assert tuned["option"] == "seg_threshold" and "--seed 8" in tuned["on"]
+    assert [row["value"] for row in tuned["sweep"]] == list(spec.candidates)
+    scores = [row["adapted_rand_error"] for row in tuned["sweep"]]
+    assert min(scores) == next(
+        row["adapted_rand_error"] for row in tuned["sweep"] if row["value"] == tuned["value"]
+    )
+    assert report["options"]["seg_threshold"] == tuned["value"]
+    plain = evaluate_bundle(
+        lsd_bundle, iso_volume, EvalOptions(threads=1, seg_threshold=tuned["value"])
+    )
+    assert plain["metrics"] == pytest.approx(report["metrics"])
+    # the sweep reuses one prediction but must still score each candidate separately
+    alone = evaluate_bundle(
+        lsd_bundle, tuning, EvalOptions(threads=1, seg_threshold=spec.candidates[-1])
+    )
+    assert alone["metrics"]["adapted_rand_error"] == pytest.approx(scores[-1])
+
+
+def test_tune_on_missing_volume_is_a_clear_error(lsd_bundle, iso_volume, tmp_path, capsys):
+    code = main(["evaluate", "--bundle", str(lsd_bundle), "--data", str(iso_volume),
+                 "--tune-on", str(tmp_path / "none.zarr")])  # fmt: skip
+    assert code == 3 and "--tune-on" in capsys.readouterr().err

@@ -26,6 +26,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="write the metrics into bundle.yaml training.held_out_metrics (trained bundles)",
     )
     p.add_argument("--threads", type=int, default=None, help="onnxruntime threads")
+    p.add_argument(
+        "--tune-on",
+        type=Path,
+        default=None,
+        help="choose the task's threshold on this volume first (e.g. the training volume; "
+        "never the held-out one): LSD --seg-threshold, Synful --synful-threshold, Micron "
+        "--micron-threshold",
+    )
     g = p.add_argument_group("LSD")
     g.add_argument("--seg-threshold", type=float, default=d.seg_threshold,
                    help=f"mean-affinity agglomeration threshold (default {d.seg_threshold})")  # fmt: skip
@@ -61,13 +69,19 @@ def run(args: argparse.Namespace) -> int:
         micron_tolerance_nm=args.micron_tolerance,
         threads=args.threads,
     )
-    report = evaluate_bundle(args.bundle, args.data, opts)
+    report = evaluate_bundle(args.bundle, args.data, opts, tune_on=args.tune_on)
     if args.write:
         write_held_out_metrics(args.bundle, report)
         report["written"] = str(args.bundle / "bundle.yaml")
     if args.json:
         print(json.dumps(report, indent=2))
     else:
+        tuned = report.get("tuned")
+        if tuned:
+            sweep = ", ".join(f"{r['value']:g}: {r[tuned['metric']]:.4g}" for r in tuned["sweep"])
+            print(
+                f"{tuned['option']} = {tuned['value']:g} ({tuned['metric']} on {tuned['on']}: {sweep})"
+            )
         print(f"{report['id']} ({report['task']}) on {report['held_out']}:")
         for k, v in report["metrics"].items():
             print(f"  {k:28s} {v:.4g}")

@@ -9,6 +9,8 @@ covers the volume minus the output halo on every side, where the network saw rea
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,21 @@ def load_bundle(folder: str | Path) -> Bundle:
     return Bundle(folder, validate_bundle(folder, expect_id=False))
 
 
+_memo: dict[tuple[str, int], np.ndarray] | None = None
+
+
+@contextmanager
+def memoized_predictions() -> Iterator[None]:
+    """Within the block, predict_dense returns the stored result for the same bundle and raw
+    array (the tuning sweep scores one prediction at many thresholds)."""
+    global _memo
+    previous, _memo = _memo, {}
+    try:
+        yield
+    finally:
+        _memo = previous
+
+
 class Model:
     """onnxruntime session over a bundle's model.onnx."""
 
@@ -111,6 +128,18 @@ def predict_dense(
     """(channels, *(raw.shape - 2·halo)) prediction for the region raw[halo:-halo]."""
     if bundle.meta["output"]["kind"] != "dense":
         raise InvalidInput(f"{bundle.folder} has a class output, not a dense one")
+    key = (str(bundle.folder), id(raw))
+    if _memo is not None and key in _memo:
+        return _memo[key]
+    out = _predict_dense(bundle, raw, model, max_tile_voxels)
+    if _memo is not None:
+        _memo[key] = out
+    return out
+
+
+def _predict_dense(
+    bundle: Bundle, raw: np.ndarray, model: Model | None, max_tile_voxels: int
+) -> np.ndarray:
     model = model or Model(bundle)
     halo = np.asarray(bundle.halo)
     tile_in = np.asarray(tile_input_shape(bundle, raw.shape, max_tile_voxels))

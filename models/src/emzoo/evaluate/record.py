@@ -24,6 +24,11 @@ def write_held_out_metrics(bundle_dir: str | Path, report: dict[str, Any]) -> di
     training["data"]["held_out"] = report["held_out"]
     settings = ", ".join(f"{k}={v}" for k, v in report["options"].items() if k != "threads")
     note = f"held-out metrics by emzoo evaluate ({settings})"
+    tuned = report.get("tuned")
+    if tuned:
+        note += (
+            f" ({tuned['option']} {tuned['value']} chosen by {tuned['metric']} on {tuned['on']})"
+        )
     notes = [
         n
         for n in training.get("notes", "").split("; ")

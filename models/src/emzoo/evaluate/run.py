@@ -52,20 +52,32 @@ def evaluate_volume(bundle: Bundle, volume: EMVolume, opts: EvalOptions) -> dict
 
 
 def evaluate_bundle(
-    bundle_dir: str | Path, data: str | Path, opts: EvalOptions | None = None
+    bundle_dir: str | Path,
+    data: str | Path,
+    opts: EvalOptions | None = None,
+    tune_on: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run the bundle's model.onnx over the volume at ``data`` and score it; returns a report
-    {bundle, task, data, held_out, options, metrics, seconds}."""
+    {bundle, task, data, held_out, options, metrics, seconds[, tuned]}. With ``tune_on`` (another
+    volume, e.g. the training one) the task's threshold is first chosen there
+    (emzoo.evaluate.tune) and the report's ``tuned`` holds the sweep."""
     from emzoo.data import read_volume
+    from emzoo.evaluate.tune import tune_options
 
     opts = opts or EvalOptions()
     start = time.perf_counter()
     bundle = load_bundle(bundle_dir)
-    if not Path(data).exists():
-        raise InvalidInput(f"--data {data} does not exist", hint="write one with `emzoo synth`")
+    for flag, path in (("--data", data), ("--tune-on", tune_on)):
+        if path is not None and not Path(path).exists():
+            raise InvalidInput(f"{flag} {path} does not exist", hint="write one with `emzoo synth`")
+    tuned = None
+    if tune_on is not None:
+        opts, tuned = tune_options(bundle, read_volume(tune_on), opts)
+        if tuned is not None:
+            tuned["on"] = held_out_description(read_volume(tune_on), tune_on)
     volume = read_volume(data)
     metrics = evaluate_volume(bundle, volume, opts)
-    return {
+    report = {
         "bundle": str(bundle_dir),
         "id": bundle.meta["id"],
         "task": bundle.task,
@@ -75,3 +87,6 @@ def evaluate_bundle(
         "metrics": metrics,
         "seconds": round(time.perf_counter() - start, 3),
     }
+    if tuned is not None:
+        report["tuned"] = tuned
+    return report

@@ -1,0 +1,60 @@
+"""Choose a task's post-processing threshold on a *tuning* volume (e.g. the training volume),
+never on the held-out one: the originals swept their agglomeration / detection thresholds on
+validation data, and a threshold picked on the volume being scored would flatter the result.
+
+``tune_options(bundle, volume, opts)`` predicts the tuning volume once, scores every candidate
+value and returns the options with the best one plus the sweep table. Synister has no threshold
+(argmax), so it is returned unchanged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from emzoo.data.volume import EMVolume
+from emzoo.evaluate.options import EvalOptions
+from emzoo.evaluate.predict import Bundle, memoized_predictions
+
+
+@dataclass(frozen=True)
+class Tunable:
+    option: str  # EvalOptions field
+    candidates: tuple[float, ...]
+    metric: str  # what the sweep optimises
+    lower_is_better: bool
+
+
+TUNABLE: dict[str, Tunable] = {
+    "lsd": Tunable(
+        "seg_threshold", (0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9), "adapted_rand_error", True
+    ),
+    "synful": Tunable("synful_threshold", (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8), "synful_f1", False),
+    "micron": Tunable(
+        "micron_threshold", (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5), "soft_mask_f1", False
+    ),
+}
+
+
+def tune_options(
+    bundle: Bundle, volume: EMVolume, opts: EvalOptions
+) -> tuple[EvalOptions, dict[str, Any] | None]:
+    """(options with the best threshold, {option, metric, value, sweep}) or (opts, None)."""
+    from emzoo.evaluate.run import evaluate_volume
+
+    spec = TUNABLE.get(bundle.task)
+    if spec is None:
+        return opts, None
+    sweep = []
+    with memoized_predictions():  # one forward pass over the tuning volume for all candidates
+        for value in spec.candidates:
+            metrics = evaluate_volume(bundle, volume, replace(opts, **{spec.option: value}))
+            sweep.append({"value": value, spec.metric: metrics[spec.metric]})
+    sign = 1.0 if spec.lower_is_better else -1.0
+    best = min(sweep, key=lambda row: (sign * row[spec.metric], row["value"]))
+    chosen = replace(opts, **{spec.option: best["value"]})
+    return chosen, {
+        "option": spec.option,
+        "metric": spec.metric,
+        "value": best["value"],
+        "sweep": sweep,
+    }
