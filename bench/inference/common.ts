@@ -157,3 +157,15 @@ export function checkBlock(g: BundleGeometry, size: readonly number[]): void {
     }
   });
 }
+
+/**
+ * The tiling options `predict --threads T --memory-mb M --uint8` plans with (mirrors
+ * cli/commands/predict.ts: M is the process peak, minus the process's own ~170 + 50·T MB, shared
+ * by T blocks in flight), so a benchmark can name the block predict will pick.
+ */
+export function predictTiling(
+  memoryMb: number,
+  threads: number,
+): { memoryBudgetBytes: number; outputBytes: number } {
+  return { memoryBudgetBytes: ((memoryMb - 170 - 50 * threads) * 2 ** 20) / threads, outputBytes: 1 };
+}

@@ -24,6 +24,7 @@ import {
   loadNote,
   median,
   PYTHON,
+  predictTiling,
   pythonEnv,
   runPython,
   SCRATCH,
@@ -79,8 +80,8 @@ async function main() {
   };
   const chosen = [opt.block, opt.block, opt.block];
   checkBlock(g, chosen);
-  // The block predict's planner picks from --memory-mb (2 blocks in flight), to show what a default run costs.
-  const dflt = planTiles([n, n, n], geometry, { memoryBudgetBytes: (opt.memoryMb * 2 ** 20) / 2 });
+  // The block predict's planner picks from --memory-mb, to show what a default run costs.
+  const dflt = planTiles([n, n, n], geometry, predictTiling(opt.memoryMb, opt.threads));
   const planOf = (b: number[]) =>
     planTiles([n, n, n], geometry, { memoryBudgetBytes: 2 ** 40, blockInput: b });
   const defaultBlock = [...dflt.blockInput];

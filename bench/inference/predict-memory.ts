@@ -22,6 +22,7 @@ import {
   HERE,
   loadNote,
   median,
+  predictTiling,
   runPython,
   SCRATCH,
   table,
@@ -87,7 +88,7 @@ async function main() {
   );
   const planFor = (n: number, block?: number[]) =>
     planTiles([n, n, n], geometry, {
-      memoryBudgetBytes: (opt.memoryMb * 2 ** 20) / 2,
+      ...predictTiling(opt.memoryMb, opt.threads),
       ...(block ? { blockInput: block } : opt.block ? { blockInput: [opt.block, opt.block, opt.block] } : {}),
     });
   // Rows: every size with the planner's (or --block's) choice; with --same-block 1 also the smaller
@@ -148,6 +149,7 @@ async function main() {
         'wall s (median)',
         'Mvox/s',
         `RSS ${largest}³ / row`,
+        'RSS / --memory-mb',
       ],
       variants.map((v) => {
         const us = runs.get(v.label) ?? [];
@@ -160,6 +162,9 @@ async function main() {
           fmt(wall, 1),
           fmt(v.n ** 3 / wall / 1e6, 3),
           fmt(big / rssOf(v.label), 2),
+          v.explicit
+            ? `${fmt(rssOf(v.label) / opt.memoryMb, 2)} (--block)`
+            : fmt(rssOf(v.label) / opt.memoryMb, 2),
         ];
       }),
     ),
@@ -169,6 +174,9 @@ async function main() {
       `peak memory ${largest}³ / ${v.label} = ${fmt(big / rssOf(v.label), 2)} (goal: about 1; volume ratio ${fmt((largest / v.n) ** 3, 0)}×)`,
     );
   }
+  console.log(
+    `# goal: max RSS near --memory-mb ${opt.memoryMb} for the planner's blocks (rows without --block); --block rows ignore the budget`,
+  );
   console.log(`# after:  ${loadNote()}`);
 }
 

@@ -4,16 +4,19 @@
  * child process, server defaults: 1 worker × 1 intra-op thread), and times, interleaved round by
  * round on one raw uint8 block:
  *   in-process run      runtime loadBackend(workers 1) on the preprocessed block (its valid output)
- *   in-process as server predictArray exactly as server/infer.ts does for output_mode=valid
- *   in-process valid ext. predictArray with extent 'valid' (what the server could call instead)
- *   HTTP Node fetch     binary request (UINT8 in) and binary response (FP32 out), decoded
+ *   in-process tiled    predictArray with extent 'valid' (the server's path for inputs that are not
+ *                       a valid model size or exceed the budget; a valid-size block is one run)
+ *   HTTP Node fetch     binary request (UINT8 in) and binary response (FP32 out), decoded (a view
+ *                       on the body when the server aligns the binary part, else a copy)
+ *   HTTP node:http      the same request through node:http, read into one buffer (no concat)
  *   HTTP tritonclient   the same through Triton's Python client (skip with --triton 0)
  * Overhead = HTTP / in-process − 1 (goal ≤ 10 %).
  *
  *   node --import tsx bench/inference/server-overhead.ts [--preset lsd-small-mtlsd] [--block 128] [--rounds 5]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { loadBackend, type NdArray, ndarray, predictArray, writeNpy } from '../../runtime/index.js';
 import {
@@ -101,11 +104,79 @@ async function inferHttp(
   const o = meta.outputs[0];
   if (o?.datatype !== 'FP32' || o.parameters?.binary_data_size === undefined)
     throw new Error(`unexpected response header ${JSON.stringify(meta).slice(0, 300)}`);
-  // Copy out of the (possibly unaligned) Buffer into a Float32Array: what a client must do anyway.
+  // A view when the binary part is 4-byte aligned in the body (this server pads its header to 8),
+  // else a copy into a Float32Array, which any client of an unaligned server must make.
   const bytes = body.subarray(hl, hl + o.parameters.binary_data_size);
+  if (bytes.byteOffset % 4 === 0) {
+    return {
+      dtype: 'float32',
+      shape: o.shape,
+      data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4),
+    };
+  }
   const data = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(data.buffer).set(bytes);
   return { dtype: 'float32', shape: o.shape, data };
+}
+
+/**
+ * The same request through node:http, the response read straight into one buffer of the
+ * announced Content-Length (no chunk list, no concatenation), the tensor viewed in place. fetch
+ * (undici) spends ~150 CPU-ms per 34 MiB response on this machine; this client a fraction of it.
+ */
+function inferNodeHttp(
+  url: string,
+  model: string,
+  inputName: string,
+  raw: Uint8Array,
+  shape: number[],
+): Promise<NdArray<'float32'>> {
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        { name: inputName, shape, datatype: 'UINT8', parameters: { binary_data_size: raw.byteLength } },
+      ],
+      parameters: { binary_data_output: true },
+    }),
+  );
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${url}/v2/models/${model}/infer`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(header.byteLength + raw.byteLength),
+          'inference-header-content-length': String(header.byteLength),
+        },
+      },
+      (res) => {
+        const total = Number(res.headers['content-length']);
+        const body = Buffer.allocUnsafeSlow(total);
+        let at = 0;
+        res.on('data', (d: Buffer) => {
+          d.copy(body, at);
+          at += d.length;
+        });
+        res.on('error', reject);
+        res.on('end', () => {
+          if (res.statusCode !== 200)
+            return reject(new Error(`infer → ${res.statusCode}: ${body.toString().slice(0, 500)}`));
+          const hl = Number(res.headers['inference-header-content-length']);
+          const meta = JSON.parse(body.subarray(0, hl).toString()) as { outputs: { shape: number[] }[] };
+          const n = (total - hl) / 4;
+          const data =
+            (body.byteOffset + hl) % 4 === 0
+              ? new Float32Array(body.buffer, body.byteOffset + hl, n)
+              : new Float32Array(new Uint8Array(body.subarray(hl)).buffer);
+          resolve({ dtype: 'float32', shape: meta.outputs[0]?.shape ?? [], data });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.write(header);
+    req.end(raw);
+  });
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -180,79 +251,115 @@ async function main() {
           normalization: { kind: 'scale_linear', gain: g.gain, offset: g.offset },
         },
       );
-    // server/infer.ts, output_mode=valid: predictArray (zero padding, 1 GiB budget) over the input, cropped later.
-    const asServer = () => tiled('same');
     const http = () => inferHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
+    const nodeHttp = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
 
     // Same numbers from every path (else the timings compare different work).
     const ref = await inProcess();
     const viaHttp = await http();
     const refNpy = join(work, `ref-${s}.npy`);
     await writeNpy(refNpy, ref);
-    const checks = [`HTTP max |Δ| vs in-process = ${maxAbsDiff(viaHttp.data, ref.data).toExponential(2)}`];
+    const viaNodeHttp = await nodeHttp();
+    const checks = [
+      `HTTP (fetch) max |Δ| vs in-process = ${maxAbsDiff(viaHttp.data, ref.data).toExponential(2)}`,
+      `HTTP (node:http) max |Δ| = ${maxAbsDiff(viaNodeHttp.data, ref.data).toExponential(2)}`,
+    ];
     if (triton) {
       await triton.ask({ cmd: 'setup', url: url.replace('http://', ''), model: opt.preset, input: rawNpy });
       const c = await triton.ask({ cmd: 'check', reference: refNpy });
       checks.push(`tritonclient max |Δ| = ${Number(c.max_abs).toExponential(2)}`);
     }
-    await asServer(); // warm-up of the padded shape
-    const v = await tiled('valid');
+    const v = await tiled('valid'); // also the warm-up of its block shape
     checks.push(`predictArray extent valid max |Δ| = ${maxAbsDiff(v.data, ref.data).toExponential(2)}`);
 
     type Row =
       | 'in-process run'
-      | 'in-process as server'
-      | 'in-process valid ext.'
+      | 'in-process tiled'
       | 'HTTP Node fetch'
+      | 'HTTP node:http'
       | 'HTTP tritonclient';
-    const rowsUsed: Row[] = [
-      'in-process run',
-      'in-process as server',
-      'in-process valid ext.',
-      'HTTP Node fetch',
-    ];
+    const rowsUsed: Row[] = ['in-process run', 'in-process tiled', 'HTTP Node fetch', 'HTTP node:http'];
     if (triton) rowsUsed.push('HTTP tritonclient');
-    const once = async (r: Row): Promise<number> => {
-      if (r === 'HTTP tritonclient') return Number((await triton?.ask({ cmd: 'run' }))?.ms);
+    // CPU ms per request as well as wall ms: on a shared machine wall time carries the scheduler's
+    // waits (several per request for the HTTP paths: client, server main thread, server worker),
+    // CPU time does not. In-process: this process (its worker thread included); HTTP via fetch:
+    // this process (client) + the server process (/proc/<pid>/stat, 10 ms ticks).
+    const serverCpuMs = () => {
+      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in ticks of 10 ms
+    };
+    const cpuMs = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const once = async (r: Row): Promise<{ wall: number; cpu: number; server: number }> => {
+      if (r === 'HTTP tritonclient') {
+        // Its client's CPU is in the Python process: not counted.
+        return { wall: Number((await triton?.ask({ cmd: 'run' }))?.ms), cpu: Number.NaN, server: Number.NaN };
+      }
       const t0 = performance.now();
+      const c0 = cpuMs();
+      const s0 = serverCpuMs();
       if (r === 'in-process run') await inProcess();
-      else if (r === 'in-process as server') await asServer();
-      else if (r === 'in-process valid ext.') await tiled('valid');
+      else if (r === 'in-process tiled') await tiled('valid');
+      else if (r === 'HTTP node:http') await nodeHttp();
       else await http();
-      return performance.now() - t0;
+      const wall = performance.now() - t0;
+      const server = r.startsWith('HTTP') ? serverCpuMs() - s0 : Number.NaN;
+      return { wall, cpu: cpuMs() - c0 + (Number.isNaN(server) ? 0 : server), server };
     };
     const times = new Map<Row, number[]>();
+    const cpus = new Map<Row, number[]>();
+    const serverCpus = new Map<Row, number[]>();
     for (let k = 0; k < opt.rounds; k++) {
       for (let j = 0; j < rowsUsed.length; j++) {
         const r = rowsUsed[(j + k) % rowsUsed.length] as Row;
-        times.set(r, [...(times.get(r) ?? []), await once(r)]);
+        const t = await once(r);
+        times.set(r, [...(times.get(r) ?? []), t.wall]);
+        cpus.set(r, [...(cpus.get(r) ?? []), t.cpu]);
+        serverCpus.set(r, [...(serverCpus.get(r) ?? []), t.server]);
       }
       process.stderr.write(`round ${k + 1}/${opt.rounds} done\n`);
     }
     const base = median(times.get('in-process run') ?? []);
-    const asSrv = median(times.get('in-process as server') ?? []);
+    const cpuBase = median(cpus.get('in-process run') ?? []);
+    const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${fmt(v * 100, 1)} %` : '—');
     console.log(
       table(
-        ['path', 'ms/request (median)', 'range ms', 'Mvox/s (output)', 'vs in-process run', 'vs as-server'],
+        [
+          'path',
+          'ms/request (median)',
+          'range ms',
+          'Mvox/s (output)',
+          'vs in-process run',
+          'CPU ms (median)',
+          'CPU vs in-process',
+          'of which server CPU ms',
+        ],
         rowsUsed.map((r) => {
           const ts = times.get(r) ?? [];
           const m = median(ts);
-          const pct = (v: number) => `${v >= 0 ? '+' : ''}${fmt(v * 100, 1)} %`;
+          const c = median(cpus.get(r) ?? []);
           return [
             r,
             fmt(m, 1),
             `${fmt(Math.min(...ts), 0)}–${fmt(Math.max(...ts), 0)}`,
             fmt(outVox / (m / 1000) / 1e6, 3),
             pct(m / base - 1),
-            pct(m / asSrv - 1),
+            fmt(c, 0),
+            pct(c / cpuBase - 1),
+            fmt(median(serverCpus.get(r) ?? []), 0),
           ];
         }),
       ),
     );
-    const h = median(times.get('HTTP Node fetch') ?? []);
-    console.log(
-      `overhead HTTP (Node fetch) vs in-process run of the same block: ${fmt((h / base - 1) * 100, 1)} % (goal ≤ 10 %); transport only (vs in-process as server): ${fmt((h / asSrv - 1) * 100, 1)} %`,
-    );
+    for (const r of ['HTTP Node fetch', 'HTTP node:http'] as const) {
+      const h = median(times.get(r) ?? []);
+      const hc = median(cpus.get(r) ?? []);
+      console.log(
+        `overhead ${r} vs in-process run of the same block: ${fmt((h / base - 1) * 100, 1)} % wall, ${fmt((hc / cpuBase - 1) * 100, 1)} % CPU (goal ≤ 10 %)`,
+      );
+    }
     console.log(`# ${opt.rounds} interleaved rounds after a warm-up; ${checks.join('; ')}`);
     console.log(`# after:  ${loadNote()}`);
   } finally {
