@@ -39,3 +39,11 @@ export function checkVoxelBudget(what: string, voxels: number, budget: number, h
 
 /** Default voxel budget: 256³ ≈ 16.8 M voxels (≈ 0.7 GB at about 40 bytes per voxel). */
 export const DEFAULT_VOXEL_BUDGET = 256 ** 3;
+
+/** Flat index of the first voxel of every line along `axis` (C order). */
+export function* lineStarts(shape: Shape3, axis: number): Generator<number> {
+  const [nz, ny, nx] = shape;
+  if (axis === 0) for (let i = 0; i < ny * nx; i++) yield i;
+  else if (axis === 1) for (let z = 0; z < nz; z++) for (let x = 0; x < nx; x++) yield z * ny * nx + x;
+  else for (let i = 0; i < nz * ny; i++) yield i * nx;
+}

@@ -4,7 +4,7 @@
  * Separable: one lower envelope of parabolas per line, axis z, then y, then x, so squared
  * distances add up in scipy's order ((z² + y²) + x²) and integer cases are bit-identical.
  */
-import type { Grid, Shape3 } from '../grid.js';
+import { type Grid, lineStarts, type Shape3 } from '../grid.js';
 
 /** Squared distances (float64). `mask`: nonzero = inside. Infinity where the volume has no zero voxel. */
 export function squaredEdt(
@@ -26,8 +26,7 @@ export function squaredEdt(
     const stride = strides[axis] as number;
     const s = sampling[axis] as number;
     // every line along `axis`: iterate the starts (all voxels whose `axis` coordinate is 0)
-    for (let start = 0; start < n; start++) {
-      if (Math.floor(start / stride) % len !== 0) continue;
+    for (const start of lineStarts(mask.shape, axis)) {
       for (let q = 0; q < len; q++) line[q] = f[start + q * stride] as number;
       parabolaEnvelope(line, len, s, out, v, z);
       for (let q = 0; q < len; q++) f[start + q * stride] = out[q] as number;

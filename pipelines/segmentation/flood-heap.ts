@@ -2,94 +2,80 @@
  * The binary min-heap of scikit-image's watershed (heap_general.pxi), on typed arrays: items
  * ordered by (value, age), pushed with sift-up and popped by moving the last item to the root and
  * sifting it down. Keeping the same algorithm keeps the same order among equal items, which
- * decides who floods a voxel first on plateaus.
+ * decides who floods a voxel first on plateaus. As in skimage, the heap moves slot numbers, not
+ * items; every push takes a fresh slot (a watershed pushes each voxel at most once).
+ * Plain functions over a plain record: this is the innermost loop of the watershed.
  */
-export class FloodHeap {
-  #value: Float64Array;
-  #age: Float64Array;
-  #index: Int32Array;
-  #size = 0;
-  #popped = Number.NaN;
+export interface FloodHeap {
+  readonly value: Float64Array;
+  readonly age: Float64Array;
+  readonly index: Int32Array;
+  readonly heap: Int32Array;
+  size: number;
+  slots: number;
+  /** Value of the item the last `popFlood` returned. */
+  popped: number;
+}
 
-  constructor(capacity = 1024) {
-    this.#value = new Float64Array(capacity);
-    this.#age = new Float64Array(capacity);
-    this.#index = new Int32Array(capacity);
-  }
+/** `capacity`: the total number of pushes. */
+export function floodHeap(capacity: number): FloodHeap {
+  return {
+    value: new Float64Array(capacity),
+    age: new Float64Array(capacity),
+    index: new Int32Array(capacity),
+    heap: new Int32Array(capacity),
+    size: 0,
+    slots: 0,
+    popped: Number.NaN,
+  };
+}
 
-  get size(): number {
-    return this.#size;
-  }
+function smaller(h: FloodHeap, a: number, b: number): boolean {
+  const va = h.value[a] as number;
+  const vb = h.value[b] as number;
+  return va < vb || (va === vb && (h.age[a] as number) < (h.age[b] as number));
+}
 
-  push(value: number, age: number, index: number): void {
-    if (this.#size === this.#value.length) this.#grow();
-    let child = this.#size++;
-    this.#set(child, value, age, index);
-    while (child > 0) {
-      const parent = ((child + 1) >> 1) - 1;
-      if (!this.#smaller(child, parent)) break;
-      this.#swap(child, parent);
-      child = parent;
-    }
+export function pushFlood(h: FloodHeap, value: number, age: number, index: number): void {
+  const heap = h.heap;
+  const slot = h.slots++;
+  h.value[slot] = value;
+  h.age[slot] = age;
+  h.index[slot] = index;
+  let child = h.size++;
+  heap[child] = slot;
+  while (child > 0) {
+    const parent = ((child + 1) >> 1) - 1;
+    const p = heap[parent] as number;
+    if (!smaller(h, slot, p)) break;
+    heap[child] = p;
+    heap[parent] = slot;
+    child = parent;
   }
+}
 
-  /** Value of the item the last `pop` returned. */
-  get poppedValue(): number {
-    return this.#popped;
+/** Removes the smallest item and returns its voxel index (its value: `h.popped`). */
+export function popFlood(h: FloodHeap): number {
+  const heap = h.heap;
+  const top = heap[0] as number;
+  h.popped = h.value[top] as number;
+  const size = --h.size;
+  if (size === 0) return h.index[top] as number;
+  heap[0] = heap[size] as number;
+  heap[size] = top;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) break;
+    let smallest = i;
+    if (smaller(h, heap[l] as number, heap[i] as number)) smallest = l;
+    const r = l + 1;
+    if (r < size && smaller(h, heap[r] as number, heap[smallest] as number)) smallest = r;
+    if (smallest === i) break;
+    const t = heap[i] as number;
+    heap[i] = heap[smallest] as number;
+    heap[smallest] = t;
+    i = smallest;
   }
-
-  /** Removes the smallest item and returns its index (its value: `poppedValue`). */
-  pop(): number {
-    const top = this.#index[0] as number;
-    this.#popped = this.#value[0] as number;
-    this.#size--;
-    if (this.#size === 0) return top;
-    this.#swap(0, this.#size);
-    let i = 0;
-    for (;;) {
-      let smallest = i;
-      const l = 2 * i + 1;
-      const r = l + 1;
-      if (l < this.#size && this.#smaller(l, smallest)) smallest = l;
-      if (r < this.#size && this.#smaller(r, smallest)) smallest = r;
-      if (smallest === i) break;
-      this.#swap(i, smallest);
-      i = smallest;
-    }
-    return top;
-  }
-
-  #smaller(a: number, b: number): boolean {
-    const va = this.#value[a] as number;
-    const vb = this.#value[b] as number;
-    if (va !== vb) return va < vb;
-    return (this.#age[a] as number) < (this.#age[b] as number);
-  }
-
-  #set(i: number, value: number, age: number, index: number): void {
-    this.#value[i] = value;
-    this.#age[i] = age;
-    this.#index[i] = index;
-  }
-
-  #swap(a: number, b: number): void {
-    const v = this.#value[a] as number;
-    const g = this.#age[a] as number;
-    const x = this.#index[a] as number;
-    this.#set(a, this.#value[b] as number, this.#age[b] as number, this.#index[b] as number);
-    this.#set(b, v, g, x);
-  }
-
-  #grow(): void {
-    const cap = this.#value.length * 2;
-    const value = new Float64Array(cap);
-    const age = new Float64Array(cap);
-    const index = new Int32Array(cap);
-    value.set(this.#value);
-    age.set(this.#age);
-    index.set(this.#index);
-    this.#value = value;
-    this.#age = age;
-    this.#index = index;
-  }
+  return h.index[top] as number;
 }

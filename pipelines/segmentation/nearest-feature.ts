@@ -11,16 +11,16 @@ import type { Grid } from '../grid.js';
 export function nearestZeroIndex(mask: Grid<ArrayLike<number>>): Int32Array {
   const [nz, ny, nx] = mask.shape;
   const n = nz * ny * nx;
-  // feature coordinates per component; component 0 = −1 marks "no site yet"
-  const feat = [new Int32Array(n), new Int32Array(n), new Int32Array(n)] as const;
+  // feature coordinates (z, y, x) interleaved per voxel; z = −1 marks "no site yet"
+  const feat = new Int32Array(3 * n);
   for (let z = 0, i = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
       for (let x = 0; x < nx; x++, i++) {
-        if (mask.data[i]) feat[0][i] = -1;
+        if (mask.data[i]) feat[3 * i] = -1;
         else {
-          feat[0][i] = z;
-          feat[1][i] = y;
-          feat[2][i] = x;
+          feat[3 * i] = z;
+          feat[3 * i + 1] = y;
+          feat[3 * i + 2] = x;
         }
       }
     }
@@ -52,14 +52,14 @@ export function nearestZeroIndex(mask: Grid<ArrayLike<number>>): Int32Array {
   }
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const fz = feat[0][i] as number;
-    out[i] = fz < 0 ? -1 : (fz * ny + (feat[1][i] as number)) * nx + (feat[2][i] as number);
+    const fz = feat[3 * i] as number;
+    out[i] = fz < 0 ? -1 : (fz * ny + (feat[3 * i + 1] as number)) * nx + (feat[3 * i + 2] as number);
   }
   return out;
 }
 
 function voronoiLine(
-  feat: readonly [Int32Array, Int32Array, Int32Array],
+  feat: Int32Array,
   base: number,
   stride: number,
   len: number,
@@ -69,10 +69,11 @@ function voronoiLine(
 ): void {
   const { f, g } = work;
   for (let ii = 0; ii < len; ii++) {
-    for (let jj = 0; jj < 3; jj++) f[ii * 3 + jj] = feat[jj as 0 | 1 | 2][base + ii * stride] as number;
+    const at = 3 * (base + ii * stride);
+    f[ii * 3] = feat[at] as number;
+    f[ii * 3 + 1] = feat[at + 1] as number;
+    f[ii * 3 + 2] = feat[at + 2] as number;
   }
-  const off = (idx: number, jj: number, at: number): number =>
-    (f[idx * 3 + jj] as number) - (jj === d ? at : (coor[jj] as number));
   let l = -1;
   for (let ii = 0; ii < len; ii++) {
     if ((f[ii * 3] as number) < 0) continue;
@@ -109,22 +110,27 @@ function voronoiLine(
   if (maxl < 0) return;
   l = 0;
   for (let ii = 0; ii < len; ii++) {
-    let delta1 = 0;
-    for (let jj = 0; jj < 3; jj++) {
-      const t = off(g[l] as number, jj, ii);
-      delta1 += t * t;
-    }
+    let delta1 = squaredTo(f, g[l] as number, d, ii, coor);
     while (l < maxl) {
-      let delta2 = 0;
-      for (let jj = 0; jj < 3; jj++) {
-        const t = off(g[l + 1] as number, jj, ii);
-        delta2 += t * t;
-      }
+      const delta2 = squaredTo(f, g[l + 1] as number, d, ii, coor);
       if (delta1 <= delta2) break;
       delta1 = delta2;
       l++;
     }
     const src = g[l] as number;
-    for (let jj = 0; jj < 3; jj++) feat[jj as 0 | 1 | 2][base + ii * stride] = f[src * 3 + jj] as number;
+    const at = 3 * (base + ii * stride);
+    feat[at] = f[src * 3] as number;
+    feat[at + 1] = f[src * 3 + 1] as number;
+    feat[at + 2] = f[src * 3 + 2] as number;
   }
+}
+
+/** Squared distance from site `idx` to the voxel at `at` on the line (axis d) through `coor`. */
+function squaredTo(f: Int32Array, idx: number, d: number, at: number, coor: readonly number[]): number {
+  let s = 0;
+  for (let jj = 0; jj < 3; jj++) {
+    const t = (f[idx * 3 + jj] as number) - (jj === d ? at : (coor[jj] as number));
+    s += t * t;
+  }
+  return s;
 }

@@ -6,36 +6,47 @@
  * are visited −z, −y, −x, +x, +y, +z.
  */
 import type { Grid } from '../grid.js';
-import { FloodHeap } from './flood-heap.js';
+import { floodHeap, popFlood, pushFlood } from './flood-heap.js';
 
 /** Labels every voxel connected to a marker; `markers`: 0 = unlabelled, else the label. */
 export function watershed(image: Grid<ArrayLike<number>>, markers: Int32Array): Int32Array {
   const [nz, ny, nx] = image.shape;
   const plane = ny * nx;
   const out = Int32Array.from(markers);
-  const heap = new FloodHeap(Math.max(1024, Math.min(out.length, 1 << 20)));
-  for (let i = 0; i < out.length; i++) if (out[i] !== 0) heap.push(image.data[i] as number, 0, i);
+  const heap = floodHeap(out.length); // every voxel is pushed at most once
+  for (let i = 0; i < out.length; i++) if (out[i] !== 0) pushFlood(heap, image.data[i] as number, 0, i);
   let age = 1;
-  const visit = (j: number, label: number, floor: number) => {
-    if (out[j] !== 0) return;
-    age++;
-    out[j] = label;
-    const v = image.data[j] as number;
-    heap.push(Math.max(v, floor), age, j);
-  };
+  const data = image.data;
+  // face neighbours in skimage's order; `ok` says whether the step stays inside the volume
+  const steps = [-plane, -nx, -1, 1, nx, plane];
   while (heap.size > 0) {
-    const i = heap.pop();
+    const i = popFlood(heap);
     const label = out[i] as number;
-    const floor = heap.poppedValue;
+    const floor = heap.popped;
     const x = i % nx;
-    const y = Math.floor(i / nx) % ny;
-    const z = Math.floor(i / plane);
-    if (z > 0) visit(i - plane, label, floor);
-    if (y > 0) visit(i - nx, label, floor);
-    if (x > 0) visit(i - 1, label, floor);
-    if (x < nx - 1) visit(i + 1, label, floor);
-    if (y < ny - 1) visit(i + nx, label, floor);
-    if (z < nz - 1) visit(i + plane, label, floor);
+    const y = ((i - x) / nx) % ny;
+    const z = (i - x - y * nx) / plane;
+    for (let k = 0; k < 6; k++) {
+      const ok =
+        k === 0
+          ? z > 0
+          : k === 1
+            ? y > 0
+            : k === 2
+              ? x > 0
+              : k === 3
+                ? x < nx - 1
+                : k === 4
+                  ? y < ny - 1
+                  : z < nz - 1;
+      if (!ok) continue;
+      const j = i + (steps[k] as number);
+      if (out[j] !== 0) continue;
+      age++;
+      out[j] = label;
+      const v = data[j] as number;
+      pushFlood(heap, v < floor ? floor : v, age, j);
+    }
   }
   return out;
 }
