@@ -45,7 +45,7 @@ export function watershed(image: Grid<ArrayLike<number>>, markers: Int32Array): 
       age++;
       out[j] = label;
       const v = data[j] as number;
-      pushFlood(heap, v < floor ? floor : v, age, j);
+      pushFlood(heap, Math.max(v, floor), age, j);
     }
   }
   return out;
