@@ -7,6 +7,7 @@ import { isExportError } from '../exporters/index.js';
 import { inspectCommand } from './commands/inspect.js';
 import { listCommand } from './commands/list.js';
 import { packageCommand } from './commands/package.js';
+import { postprocessCommand } from './commands/postprocess.js';
 import { predictCommand } from './commands/predict.js';
 import { serveCommand } from './commands/serve.js';
 import { testCommand } from './commands/test.js';
@@ -43,6 +44,7 @@ export function buildProgram(io: Io): Command {
     testCommand,
     inspectCommand,
     predictCommand,
+    postprocessCommand,
     serveCommand,
     workerCommand,
   ]) {
