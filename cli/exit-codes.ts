@@ -3,6 +3,7 @@
  * parsing messages; `bioimage-export --help` prints this table.
  */
 import type { ExportErrorTag } from '../exporters/index.js';
+import type { PipelineErrorTag } from '../pipelines/index.js';
 import type { SpecErrorTag } from '../spec/index.js';
 
 export const EXIT = {
@@ -26,7 +27,13 @@ export const EXIT_CODE: Readonly<Record<ExportErrorTag, number>> = {
 /** spec/ and runtime/ errors that can escape a command, by their own tags (others: internal). */
 export const FOREIGN_EXIT_CODE: Readonly<
   Record<
-    SpecErrorTag | 'InvalidNpy' | 'UnsupportedDtype' | 'ModelLoad' | 'Inference' | 'ShapeMismatch',
+    | SpecErrorTag
+    | PipelineErrorTag
+    | 'InvalidNpy'
+    | 'UnsupportedDtype'
+    | 'ModelLoad'
+    | 'Inference'
+    | 'ShapeMismatch',
     number
   >
 > = {
@@ -39,6 +46,9 @@ export const FOREIGN_EXIT_CODE: Readonly<
   ModelLoad: 9,
   Inference: 9,
   ShapeMismatch: 10,
+  PipelineInput: 11,
+  VolumeTooLarge: 12,
+  SolverFailed: 13,
 };
 
 export function exitTable(): string {
