@@ -17,6 +17,7 @@ export {
   VolumeTooLargeError,
 } from './errors.js';
 export { checkGrid, checkVoxelBudget, DEFAULT_VOXEL_BUDGET, type Grid, type Shape3 } from './grid.js';
+export * from './micron/index.js';
 export * from './segmentation/index.js';
 export * from './synful/index.js';
 export * from './synister/index.js';
