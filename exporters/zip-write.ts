@@ -191,7 +191,8 @@ export function writeZip(
       }
       try {
         let deflated: Uint8Array | undefined;
-        if (whole !== undefined && e.compress !== false) {
+        const tryDeflate = e.compress === true || (e.compress === 'auto' && size <= AUTO_DEFLATE_MAX);
+        if (whole !== undefined && tryDeflate) {
           const d = deflateSync(whole, { level: LEVEL });
           if (e.compress === true || d.length <= whole.length * AUTO_DEFLATE_RATIO) deflated = d;
         }

@@ -367,6 +367,26 @@ describe('package: refusals', () => {
     expect((err as Error).message).toContain('zoo/model.torchscript.pt');
   });
 
+  it('refuses a shipped .pt file that changed (checked as it streams into the zip), leaving no zip', async () => {
+    const dir = copyBundle(bundleDir);
+    const p = join(dir, 'state_dict.pt');
+    const bytes = new Uint8Array(readFileSync(p));
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    writeFileSync(p, bytes);
+    const out = tempDir();
+    const err = await packageBundle(dir, { outDir: out }).catch((e: unknown) => e);
+    expect(isExportError(err, 'BundleInvalid')).toBe(true);
+    expect((err as Error).message).toContain('state_dict.pt does not match its sha256');
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('does not read a .pt file the package does not ship (the valid TorchScript beside a zoo variant)', async () => {
+    const dir = copyBundle(bundleDir);
+    writeFileSync(join(dir, 'model.torchscript.pt'), 'not the exported file');
+    const r = await packageBundle(dir, { outDir: tempDir() });
+    expect(readZip(r.zipPath).names).not.toContain('model.torchscript.pt');
+  }, 60_000);
+
   it('refuses a bundle whose file no longer matches its sha256', async () => {
     const dir = copyBundle(bundleDir);
     writeFileSync(

@@ -77,12 +77,14 @@ function sample(dir: string): { entries: ZipEntry[]; data: Record<string, Uint8A
   writeFileSync(join(dir, 'weights.onnx'), random);
   writeFileSync(join(dir, 'padded.npy'), zeros);
   writeFileSync(join(dir, 'input.npy'), smallRandom);
+  writeFileSync(join(dir, 'architecture.py'), text); // a file deflated as it streams
   return {
     entries: [
       { name: 'rdf.yaml', bytes: text, compress: true },
       { name: 'weights.onnx', path: join(dir, 'weights.onnx'), compress: false, expectedSha256: sha(random) },
       { name: 'padded.npy', path: join(dir, 'padded.npy'), compress: 'auto' },
       { name: 'input.npy', path: join(dir, 'input.npy'), compress: 'auto' },
+      { name: 'architecture.py', path: join(dir, 'architecture.py'), compress: true },
       { name: 'cover.png', bytes: zeros.subarray(0, 5000), compress: 'auto' },
       { name: 'empty.txt', bytes: new Uint8Array(0), compress: true },
     ],
@@ -91,6 +93,7 @@ function sample(dir: string): { entries: ZipEntry[]; data: Record<string, Uint8A
       'weights.onnx': random,
       'padded.npy': zeros,
       'input.npy': smallRandom,
+      'architecture.py': text,
       'cover.png': zeros.subarray(0, 5000),
       'empty.txt': new Uint8Array(0),
     },
@@ -218,6 +221,8 @@ describe('writeZip read back by independent readers', () => {
     expect(w['input.npy']?.method).toBe('store');
     expect(w['weights.onnx']?.method).toBe('store');
     expect(w['rdf.yaml']?.method).toBe('deflate');
+    expect(w['architecture.py']?.method).toBe('deflate');
+    expect(w['architecture.py']?.compressedSize).toBeLessThan(w['architecture.py']?.size ?? 0);
     expect(w['big.npy']).toMatchObject({ method: 'store', size: AUTO_DEFLATE_MAX + 1 });
     const py = pythonRead(zip);
     expect(py.bad).toBeNull();
