@@ -1,7 +1,8 @@
 /**
  * `postprocess`: a prediction zarr written by `predict` → the task's result. lsd: affinities →
  * segmentation (OME-Zarr, uint64 ids); synful: indicator + vectors → synaptic partners (JSON);
- * synister: per-synapse probabilities (.npy) + neuron ids (.npy) → per-neuron transmitter (JSON).
+ * synister: per-synapse probabilities (.npy) + neuron ids (.npy) → per-neuron transmitter (JSON);
+ * micron: soft mask → NMS candidates → candidate graph → track ILP (HiGHS) → tracks (JSON).
  * Whole volumes are held in memory, so a voxel budget refuses volumes that would not fit.
  */
 import { writeFile } from 'node:fs/promises';
@@ -10,19 +11,24 @@ import { Command } from 'commander';
 import * as zarr from 'zarrita';
 import {
   affinities,
+  candidateGraph,
   checkVoxelBudget,
   DEFAULT_VOXEL_BUDGET,
   extractPartners,
+  MICRON_COSTS,
   neuronVotes,
+  nmsCandidates,
   PipelineInputError,
   segmentAffinities,
+  solveTracks,
+  tracksFromEdges,
 } from '../../pipelines/index.js';
 import { createVolume, type NdArray, openVolume, readNpy, type Volume } from '../../runtime/index.js';
 import { parseZarrLocation } from '../../server/index.js';
 import type { Io } from '../io.js';
 import { asCliError } from './cli-errors.js';
 
-const TASKS = ['lsd', 'synful', 'synister'] as const;
+const TASKS = ['lsd', 'synful', 'synister', 'micron'] as const;
 type Task = (typeof TASKS)[number];
 
 interface PostprocessOpts {
@@ -37,6 +43,11 @@ interface PostprocessOpts {
   neurons?: string;
   classNames?: string;
   maxVoxels: string;
+  nmsWindow: string;
+  maxEdgeNm: string;
+  startPrior: string;
+  selectionCost: string;
+  timeLimit: string;
   overwrite?: boolean;
   quiet?: boolean;
 }
@@ -73,6 +84,19 @@ export function postprocessCommand(io: Io): Command {
     .option('--min-score <s>', 'synful: drop partners whose summed indicator is lower', '0')
     .option('--neurons <npy>', 'synister: neuron id of every synapse (.npy, N)')
     .option('--class-names <names>', 'synister: class names, comma-separated (default: class indices)')
+    .option('--nms-window <z,y,x>', 'micron: NMS block (voxels)', '1,10,10')
+    .option('--max-edge-nm <d>', 'micron: join candidates closer than this (nm)', '100')
+    .option(
+      '--start-prior <c>',
+      'micron: ILP cost of a track end (half of it)',
+      String(MICRON_COSTS.startPrior),
+    )
+    .option(
+      '--selection-cost <c>',
+      'micron: ILP cost of selecting a candidate',
+      String(MICRON_COSTS.selectionCost),
+    )
+    .option('--time-limit <s>', 'micron: ILP time limit in seconds', String(MICRON_COSTS.timeLimit))
     .option(
       `${MAX_VOXELS_FLAG} <n>`,
       'refuse volumes with more voxels (memory: about 40 bytes per voxel)',
@@ -90,7 +114,8 @@ divided by 255. Locations are in nm: the prediction's OME-Zarr scale and transla
 Examples:
   $ bioimage-export postprocess lsd -i affs.zarr -o seg.zarr --threshold 0.5
   $ bioimage-export postprocess synful -i syn.zarr -o partners.json --min-score 10
-  $ bioimage-export postprocess synister -i probs.npy --neurons neurons.npy -o neurons.json`,
+  $ bioimage-export postprocess synister -i probs.npy --neurons neurons.npy -o neurons.json
+  $ bioimage-export postprocess micron -i mt.zarr -o tracks.json --max-edge-nm 100`,
     )
     .action(async (task: string, opts: PostprocessOpts) => {
       try {
@@ -120,6 +145,7 @@ async function postprocess(io: Io, task: string, opts: PostprocessOpts): Promise
     lsd: () => lsd(io, opts, maxVoxels, step),
     synful: () => synful(io, opts, maxVoxels, step),
     synister: () => synister(io, opts, step),
+    micron: () => micron(io, opts, maxVoxels, step),
   };
   await run[task as Task]();
 }
@@ -371,4 +397,55 @@ async function synister(io: Io, opts: PostprocessOpts, step: (m: string) => void
   step(`${votes.length} neurons from ${n} synapses`);
   await writeJson(opts.output, { task: 'synister', neurons: votes }, opts.overwrite === true);
   io.out(`wrote ${opts.output}: ${votes.length} neurons\n`);
+}
+
+async function micron(io: Io, opts: PostprocessOpts, maxVoxels: number, step: (m: string) => void) {
+  const threshold = number(opts.threshold, '--threshold', (t) => t >= 0 && t <= 1, 'a number in [0, 1]');
+  const maxEdge = number(opts.maxEdgeNm, '--max-edge-nm', (t) => t > 0, 'a positive number');
+  const startPrior = number(opts.startPrior, '--start-prior', () => true, 'a number');
+  const selectionCost = number(opts.selectionCost, '--selection-cost', () => true, 'a number');
+  const timeLimit = number(opts.timeLimit, '--time-limit', (t) => t > 0, 'a positive number');
+  const window = opts.nmsWindow.split(',').map(Number);
+  if (window.length !== 3 || !window.every((w) => Number.isInteger(w) && w > 0)) {
+    throw bad(
+      '--nms-window',
+      `'${opts.nmsWindow}' is not three positive integers`,
+      'e.g. --nms-window 1,10,10',
+    );
+  }
+  const p = await openPrediction(opts.input, maxVoxels);
+  const [k] = pickChannels(p, list(opts.channels)?.slice(0, 1), (n) => n === 'soft_mask', 'soft_mask');
+  const [, z, y, x] = p.vol.shape as [number, number, number, number];
+  step(`reading the soft mask of [${z},${y},${x}]`);
+  const soft = { shape: [z, y, x] as [number, number, number], data: await readChannels(p, [k as number]) };
+  const candidates = nmsCandidates(soft, { window: window as [number, number, number], threshold });
+  const graph = candidateGraph(soft, candidates, {
+    voxelSize: p.voxelSize,
+    offset: p.offset,
+    maxDistance: maxEdge,
+  });
+  step(`${candidates.length} candidates, ${graph.edges.length} edges; solving the track ILP`);
+  const selected = await solveTracks(graph, { startPrior, selectionCost, timeLimit });
+  const tracks = tracksFromEdges(graph, selected);
+  step(`${tracks.length} tracks from ${selected.length} edges`);
+  await writeJson(
+    opts.output,
+    {
+      task: 'micron',
+      units: 'nm',
+      candidates: graph.nm,
+      tracks,
+      settings: {
+        threshold,
+        nms_window: window,
+        max_edge_nm: maxEdge,
+        ...MICRON_COSTS,
+        startPrior,
+        selectionCost,
+        timeLimit,
+      },
+    },
+    opts.overwrite === true,
+  );
+  io.out(`wrote ${opts.output}: ${tracks.length} tracks from ${candidates.length} candidates\n`);
 }

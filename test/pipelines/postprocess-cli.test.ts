@@ -140,6 +140,43 @@ describe('postprocess lsd', () => {
   });
 });
 
+describe('postprocess micron', () => {
+  test('tracks JSON: a bright line across the volume becomes one track, in nm', async () => {
+    const data = new Float32Array(N);
+    // soft mask peaking every 10 voxels along x at z 6, y 12: candidates x = 2, 12, 22 (SAME blocks
+    // of 24 voxels start at −3)
+    for (let x = 0; x < 24; x++) data[(6 * 24 + 12) * 24 + x] = 0.9 - 0.02 * Math.abs(((x + 3) % 10) - 5);
+    const path = join(dir, 'mt.zarr');
+    await writePrediction(path, ['soft_mask'], data);
+    const out = join(dir, 'tracks.json');
+    const r = await cli([
+      'postprocess',
+      'micron',
+      '-i',
+      path,
+      '-o',
+      out,
+      '--max-edge-nm',
+      '45',
+      '--start-prior',
+      '10',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('3 candidates, 2 edges');
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(json.tracks).toEqual([
+      {
+        closed: false,
+        points: [
+          [640, 128, 128],
+          [640, 128, 168],
+          [640, 128, 208],
+        ],
+      },
+    ]);
+  });
+});
+
 describe('postprocess synful and synister', () => {
   test('partners JSON equals extractPartners with the prediction placement (nm)', async () => {
     const rnd = random(21);
