@@ -34,6 +34,11 @@ export function fragmentsFromAffinities(affs: Affinities, minSeedDistance = 10):
   const shape = affs.shape;
   const foreground = foregroundMask(affs);
   const n = foreground.length;
+  if (foreground.every((v) => v === 1)) {
+    // no boundary at all: one fragment (scipy's EDT has no zero voxel to measure from here and
+    // returns arbitrary values; the reference ends with one fragment on such volumes too)
+    return { shape, data: new Int32Array(n).fill(1), count: 1 };
+  }
   const distance = edtFloat32({ shape, data: foreground });
   const filtered = maximumFilter({ shape, data: distance }, minSeedDistance);
   const isSeed = new Uint8Array(n);

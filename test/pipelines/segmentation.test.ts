@@ -205,6 +205,20 @@ out['seg'] = segment_affinities(affs, [[-1,0,0],[0,-1,0],[0,0,-1],[0,-3,0]], 0.6
     expect(partitionMismatches(seg.data, numbers(py.seg as never))).toBe(0);
   });
 
+  test('a volume with no boundary is one fragment, as in the reference', async () => {
+    const data = new Float32Array(3 * 4 * 5 * 5).fill(1);
+    const a = affinities([3, 4, 5, 5], data, NEAREST_OFFSETS);
+    const py = await runPython(
+      { affs: f32([3, 4, 5, 5], data) },
+      `
+from emzoo.evaluate.watershed import segment_affinities
+out['seg'] = segment_affinities(affs, [[-1,0,0],[0,-1,0],[0,0,-1]], 0.5, 3).astype(np.int64)
+`,
+    );
+    expect(numbers(py.seg as never).every((v) => v === 1)).toBe(true);
+    expect(Array.from(segmentAffinities(a, { minSeedDistance: 3 }).data).every((v) => v === 1)).toBe(true);
+  });
+
   test('a volume with no foreground gives no fragment', () => {
     const a = affinities([3, 2, 3, 3], new Float32Array(54), NEAREST_OFFSETS);
     const f = fragmentsFromAffinities(a);
