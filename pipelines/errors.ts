@@ -44,7 +44,7 @@ export class VolumeTooLargeError extends PipelineErrorBase {
   ) {
     super(
       `${what} has ${voxels.toLocaleString('en-US')} voxels, more than the budget of ${budget.toLocaleString('en-US')}`,
-      `process a smaller region, or raise the limit with ${howToRaise} (about 40 bytes of memory per voxel)`,
+      `process a smaller region, or raise the limit with ${howToRaise} (the whole-volume steps need about 250 bytes of memory per voxel)`,
     );
   }
 }

@@ -99,7 +99,7 @@ export function postprocessCommand(io: Io): Command {
     .option('--time-limit <s>', 'micron: ILP time limit in seconds', String(MICRON_COSTS.timeLimit))
     .option(
       `${MAX_VOXELS_FLAG} <n>`,
-      'refuse volumes with more voxels (memory: about 40 bytes per voxel)',
+      'refuse volumes with more voxels (memory: about 250 bytes per voxel)',
       String(DEFAULT_VOXEL_BUDGET),
     )
     .option('--overwrite', 'replace an existing output')
