@@ -339,6 +339,13 @@ async function synful(io: Io, opts: PostprocessOpts, maxVoxels: number, step: (m
       `found ${vec.length} vector channels, need 3`,
       'e.g. --channels syn_indicator,vector_z,vector_y,vector_x',
     );
+  if (p.vol.dtype !== 'float32') {
+    throw bad(
+      opts.input,
+      `is ${p.vol.dtype}: the partner vectors (nm) do not survive a uint8 prediction`,
+      'run `bioimage-export predict` without --uint8 for Synful models',
+    );
+  }
   step(`reading indicator + vectors of [${p.vol.shape.slice(1)}]`);
   const prob = await readChannels(p, [ind as number]);
   // vectors are nm, never scaled: read raw values

@@ -8,7 +8,7 @@
  * one end exactly when it is used at the other. So every vertex has degree ≤ 2.
  */
 import { createRequire } from 'node:module';
-import { SolverFailedError } from '../errors.js';
+import { PipelineInputError, SolverFailedError } from '../errors.js';
 import type { CandidateGraph, Point3 } from './candidate-graph.js';
 
 export interface TrackCosts {
@@ -28,6 +28,9 @@ export const MICRON_COSTS = {
   selectionCost: -80,
   timeLimit: 120,
 } as const;
+
+/** Beyond this the LP text and HiGHS' wasm memory grow past what one process handles well. */
+export const MAX_VARIABLES = 2_000_000;
 
 interface Variable {
   readonly center: number;
@@ -137,6 +140,13 @@ export function trackModel(graph: CandidateGraph, vars: readonly Variable[]): st
 export async function solveTracks(graph: CandidateGraph, costs: TrackCosts = {}): Promise<number[]> {
   if (graph.edges.length === 0) return [];
   const vars = trackVariables(graph, costs);
+  if (vars.length > MAX_VARIABLES) {
+    throw new PipelineInputError(
+      'track ILP',
+      `would have ${vars.length.toLocaleString('en-US')} variables (more than ${MAX_VARIABLES.toLocaleString('en-US')})`,
+      'lower the edge distance (--max-edge-nm) or process a smaller region: variables grow with the square of the edges per candidate',
+    );
+  }
   const solver = await highs();
   const result = solver.solve(trackModel(graph, vars), {
     output_flag: false,

@@ -201,6 +201,15 @@ describe('postprocess synful and synister', () => {
     expect(again.err).toContain('already exists');
   });
 
+  test('a uint8 prediction is refused for synful: its vectors are lost', async () => {
+    const path = join(dir, 'syn8.zarr');
+    await writePrediction(path, ['syn_indicator', 'vector_z', 'vector_y', 'vector_x'], new Uint8Array(4 * N));
+    const r = await cli(['postprocess', 'synful', '-i', path, '-o', join(dir, 'p8.json')]);
+    expect(r.code).toBe(11);
+    expect(r.err).toContain('do not survive a uint8 prediction');
+    expect(r.err).toContain('without --uint8');
+  });
+
   test('per-neuron votes from .npy probabilities and neuron ids, with class names', async () => {
     const probs = Float32Array.from([0.7, 0.3, 0.6, 0.4, 0.1, 0.9, 0.2, 0.8]);
     await writeNpy(join(dir, 'p.npy'), ndarray('float32', [4, 2], probs));
