@@ -4,7 +4,6 @@
  * when both its post- and pre-synaptic locations are within `maxDistance` nm; the assignment
  * minimises Σ (d_post + d_pre − bonus) over allowed pairs, bonus = 4·maxDistance + 1.
  */
-import type { Vec3 } from './extract-partners.js';
 import { linearSumAssignment } from './linear-assignment.js';
 
 export interface PartnerPair {
@@ -70,5 +69,3 @@ export function scorePartners(
   const fn = truth.length - tp;
   return { ...prf(tp, fp, fn), tp, fp, fn, matches };
 }
-
-export type { Vec3 };
