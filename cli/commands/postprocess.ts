@@ -108,8 +108,10 @@ export function postprocessCommand(io: Io): Command {
       'after',
       `
 Channels by name (the output of \`predict\` carries the model's channel names): lsd uses the
-channels named aff_*, synful syn_indicator and vector_z/y/x. uint8 predictions (--uint8) are
-divided by 255. Locations are in nm: the prediction's OME-Zarr scale and translation.
+channels named aff_*, synful syn_indicator and vector_z/y/x (--channels: indicator first), micron
+soft_mask (--threshold is then the NMS threshold). uint8 predictions (--uint8) are divided by 255
+(not for synful: its vectors need float32). Locations are in nm: the prediction's OME-Zarr scale
+and translation. Whole volumes are processed in memory (--max-voxels).
 
 Examples:
   $ bioimage-export postprocess lsd -i affs.zarr -o seg.zarr --threshold 0.5
