@@ -19,14 +19,16 @@ class VesicleStyle:
     rim: float  # darkness of the vesicle membrane
 
 
-# class order = emzoo.targets.TRANSMITTERS; neighbouring styles overlap once jittered per synapse
+# class order = emzoo.targets.TRANSMITTERS. Each class differs from every other in at least one
+# of size (>= 10 nm apart, beyond the 8 % jitter) and interior (clear / grey / dense core), so a
+# CNN that sees the vesicles can separate them; intensity statistics of the crop alone cannot.
 VESICLE_STYLES = (
-    VesicleStyle(32.0, 45, 0.00, 0.65),  # gaba: small clear vesicles
-    VesicleStyle(38.0, 60, 0.10, 0.70),  # acetylcholine: many small clear vesicles
-    VesicleStyle(46.0, 42, 0.25, 0.55),  # glutamate: larger, grey interior, fainter rim
-    VesicleStyle(56.0, 26, 0.65, 0.60),  # serotonin: dense-core vesicles
-    VesicleStyle(70.0, 16, 0.45, 0.55),  # octopamine: large dense-core vesicles
-    VesicleStyle(50.0, 32, 0.35, 0.60),  # dopamine: mixed, medium
+    VesicleStyle(30.0, 45, 0.00, 0.75),  # gaba: small clear vesicles, dark rim
+    VesicleStyle(42.0, 60, 0.00, 0.55),  # acetylcholine: many larger clear vesicles, faint rim
+    VesicleStyle(40.0, 42, 0.35, 0.55),  # glutamate: medium, grey interior
+    VesicleStyle(55.0, 26, 0.75, 0.60),  # serotonin: dense-core vesicles
+    VesicleStyle(75.0, 16, 0.45, 0.50),  # octopamine: large grey dense-core vesicles
+    VesicleStyle(58.0, 32, 0.12, 0.80),  # dopamine: large, nearly clear, dark rim
 )
 TRANSMITTER_PRIOR = (0.2, 0.3, 0.2, 0.1, 0.1, 0.1)
 
