@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { planTiles } from '../../runtime/index.js';
+import { blockBytes, planTiles } from '../../runtime/index.js';
 import {
   bundleGeometry,
   CLI,
@@ -137,6 +137,10 @@ async function main() {
       process.stderr.write(`${v.label} run ${r + 1}: ${fmt(u.maxRssMb, 0)} MiB, ${fmt(u.wallS, 1)} s\n`);
     }
   }
+  // What predict's planner expects the process to peak at for a block: its own base plus one
+  // block in flight per worker (cli/commands/predict.ts, runtime blockBytes, uint8 output).
+  const estimateMb = (block: number[]) =>
+    170 + 50 * opt.threads + (opt.threads * blockBytes(geometry, block, undefined, 1)) / 2 ** 20;
   const rssOf = (label: string) => median((runs.get(label) ?? []).map((u) => u.maxRssMb));
   const big = rssOf(`${largest}³`);
   console.log(
@@ -149,6 +153,8 @@ async function main() {
         'wall s (median)',
         'Mvox/s',
         `RSS ${largest}³ / row`,
+        "planner's estimate MiB",
+        'RSS / estimate',
         'RSS / --memory-mb',
       ],
       variants.map((v) => {
@@ -162,6 +168,8 @@ async function main() {
           fmt(wall, 1),
           fmt(v.n ** 3 / wall / 1e6, 3),
           fmt(big / rssOf(v.label), 2),
+          fmt(estimateMb(v.block), 0),
+          fmt(rssOf(v.label) / estimateMb(v.block), 2),
           v.explicit
             ? `${fmt(rssOf(v.label) / opt.memoryMb, 2)} (--block)`
             : fmt(rssOf(v.label) / opt.memoryMb, 2),
