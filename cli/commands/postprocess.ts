@@ -5,6 +5,7 @@
  * micron: soft mask → NMS candidates → candidate graph → track ILP (HiGHS) → tracks (JSON).
  * Whole volumes are held in memory, so a voxel budget refuses volumes that would not fit.
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import FileSystemStore from '@zarrita/storage/fs';
 import { Command } from 'commander';
@@ -18,8 +19,11 @@ import {
   MICRON_COSTS,
   neuronVotes,
   nmsCandidates,
+  type PartnerPair,
   PipelineInputError,
+  scorePartners,
   segmentAffinities,
+  segmentationScores,
   solveTracks,
   tracksFromEdges,
 } from '../../pipelines/index.js';
@@ -43,6 +47,8 @@ interface PostprocessOpts {
   neurons?: string;
   classNames?: string;
   maxVoxels: string;
+  gt?: string;
+  matchDistance: string;
   nmsWindow: string;
   maxEdgeNm: string;
   startPrior: string;
@@ -84,6 +90,11 @@ export function postprocessCommand(io: Io): Command {
     .option('--min-score <s>', 'synful: drop partners whose summed indicator is lower', '0')
     .option('--neurons <npy>', 'synister: neuron id of every synapse (.npy, N)')
     .option('--class-names <names>', 'synister: class names, comma-separated (default: class indices)')
+    .option(
+      '--gt <zarr|json>',
+      'lsd: ground-truth labels zarr → VOI and adapted Rand; synful: true partners JSON → P/R/F1',
+    )
+    .option('--match-distance <nm>', 'synful: matching distance for --gt (post and pre within it)', '400')
     .option('--nms-window <z,y,x>', 'micron: NMS block (voxels)', '1,10,10')
     .option('--max-edge-nm <d>', 'micron: join candidates closer than this (nm)', '100')
     .option(
@@ -294,6 +305,21 @@ async function lsd(io: Io, opts: PostprocessOpts, maxVoxels: number, step: (m: s
     fill: opts.fill,
     onStep: (_, detail) => step(detail),
   });
+  if (opts.gt !== undefined) {
+    const loc = parseZarrLocation(opts.gt);
+    const gt = await openVolume(loc.container, loc.path ? { path: loc.path } : {});
+    if (gt.shape.join() !== seg.shape.join()) {
+      throw bad(
+        '--gt',
+        `has shape [${gt.shape}], the segmentation [${seg.shape}]`,
+        'pass labels over the same region as the prediction',
+      );
+    }
+    const labels = await gt.read({ start: [0, 0, 0], stop: [...seg.shape] });
+    const scores = segmentationScores(labels.data as ArrayLike<number>, seg.data);
+    step('scored against --gt (gt label 0 ignored)');
+    io.out(`${JSON.stringify({ gt: opts.gt, ...scores })}\n`);
+  }
   const ids = BigUint64Array.from(seg.data, (v) => BigInt(v));
   const segments = new Set(seg.data).size - (seg.data.includes(0) ? 1 : 0);
   const out = await createVolume(opts.output, {
@@ -364,9 +390,17 @@ async function synful(io: Io, opts: PostprocessOpts, maxVoxels: number, step: (m
     minScore,
   });
   step(`${partners.length} partners`);
+  let scores: Record<string, unknown> | undefined;
+  if (opts.gt !== undefined) {
+    const distance = number(opts.matchDistance, '--match-distance', (t) => t > 0, 'a positive number (nm)');
+    const truth = readTruePartners(opts.gt);
+    const { matches, ...counts } = scorePartners(partners, truth, distance);
+    scores = { gt: opts.gt, match_distance_nm: distance, ...counts };
+    io.out(`${JSON.stringify(scores)}\n`);
+  }
   await writeJson(
     opts.output,
-    { task: 'synful', units: 'nm', threshold, min_score: minScore, partners },
+    { task: 'synful', units: 'nm', threshold, min_score: minScore, ...(scores ? { scores } : {}), partners },
     opts.overwrite === true,
   );
   io.out(`wrote ${opts.output}: ${partners.length} synaptic partners\n`);
@@ -458,4 +492,24 @@ async function micron(io: Io, opts: PostprocessOpts, maxVoxels: number, step: (m
     opts.overwrite === true,
   );
   io.out(`wrote ${opts.output}: ${tracks.length} tracks from ${candidates.length} candidates\n`);
+}
+
+/** True partners: a JSON list of {post, pre} (nm, z y x), or an object with such a `partners` list. */
+function readTruePartners(path: string): PartnerPair[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw bad('--gt', `cannot read '${path}' as JSON: ${(cause as Error).message}`, 'pass a .json file');
+  }
+  const list = Array.isArray(json) ? json : (json as { partners?: unknown }).partners;
+  const triple = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number');
+  if (!Array.isArray(list) || !list.every((p) => triple(p?.post) && triple(p?.pre))) {
+    throw bad(
+      '--gt',
+      `'${path}' is not a list of {post: [z,y,x], pre: [z,y,x]}`,
+      'the partners JSON this command writes is accepted as is',
+    );
+  }
+  return list as PartnerPair[];
 }

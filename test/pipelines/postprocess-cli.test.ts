@@ -3,11 +3,17 @@
  * (OME-Zarr v3, [c, z, y, x], channel names, voxel size and offset): outputs equal the library
  * called directly; errors carry their tag, hint and exit code.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../cli/main.js';
-import { affinities, extractPartners, neuronVotes, segmentAffinities } from '../../pipelines/index.js';
+import {
+  affinities,
+  extractPartners,
+  neuronVotes,
+  segmentAffinities,
+  segmentationScores,
+} from '../../pipelines/index.js';
 import { createVolume, ndarray, openVolume, writeNpy } from '../../runtime/index.js';
 import { affinitiesOf, NEAREST_OFFSETS, random, tempDir, voronoiLabels } from './helpers.js';
 
@@ -71,6 +77,34 @@ describe('postprocess lsd', () => {
     const got = await vol.read({ start: [0, 0, 0], stop: [...SHAPE] });
     const want = segmentAffinities(affinities([3, ...SHAPE], affs, NEAREST_OFFSETS), { minSeedDistance: 6 });
     expect(Array.from(got.data as BigUint64Array, Number)).toEqual(Array.from(want.data));
+  });
+
+  test('--gt scores the segmentation (VOI, adapted Rand) on stdout', async () => {
+    const labels = voronoiLabels(SHAPE, 8, 5);
+    const gtPath = join(dir, 'gt.zarr');
+    const gt = await createVolume(gtPath, {
+      shape: [...SHAPE],
+      chunks: [...SHAPE],
+      dtype: 'int32',
+      ome: { channelAxis: false, voxelSize: [40, 4, 4] },
+    });
+    await gt.write([0, 0, 0], ndarray('int32', [...SHAPE], labels));
+    const r = await cli([
+      'postprocess',
+      'lsd',
+      '-i',
+      join(dir, 'mtlsd.zarr'),
+      '-o',
+      join(dir, 'seg-gt.zarr'),
+      '--gt',
+      gtPath,
+      '-q',
+    ]);
+    expect(r.code).toBe(0);
+    const line = JSON.parse(r.out.split('\n')[0] as string);
+    const seg = segmentAffinities(affinities([3, ...SHAPE], affs, NEAREST_OFFSETS));
+    expect(line).toEqual({ gt: gtPath, ...segmentationScores(labels, seg.data) });
+    expect(line.adapted_rand_error).toBeLessThan(0.5);
   });
 
   test('uint8 predictions are read as value / 255', async () => {
@@ -195,6 +229,29 @@ describe('postprocess synful and synister', () => {
     });
     expect(want.length).toBeGreaterThan(20);
     expect(json.partners).toEqual(JSON.parse(JSON.stringify(want)));
+    // scored against itself with one partner moved 500 nm away: 1 of n true partners unmatched
+    // (a 1 nm matching distance: other predictions are ≥ 4 nm away, so only a partner's own twin matches)
+    const truth = want.map((q, k) => ({
+      post: k === 0 ? [q.post[0] + 500, q.post[1], q.post[2]] : q.post,
+      pre: q.pre,
+    }));
+    writeFileSync(join(dir, 'truth.json'), JSON.stringify(truth));
+    const scored = await cli([
+      'postprocess',
+      'synful',
+      '-i',
+      path,
+      '-o',
+      join(dir, 'p2.json'),
+      '--gt',
+      join(dir, 'truth.json'),
+      '--match-distance',
+      '1',
+    ]);
+    expect(scored.code).toBe(0);
+    const line = JSON.parse(scored.out.split('\n')[0] as string);
+    expect([line.tp, line.fp, line.fn]).toEqual([want.length - 1, 1, 1]);
+    expect(line.recall).toBeCloseTo((want.length - 1) / want.length, 12);
     // an existing output is not overwritten without --overwrite
     const again = await cli(['postprocess', 'synful', '-i', path, '-o', out]);
     expect(again.code).toBe(11);
