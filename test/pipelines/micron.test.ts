@@ -106,6 +106,24 @@ describe('track ILP', () => {
     expect(straight?.cost).toBeCloseTo(-30, 9);
   });
 
+  test('tracks: paths walked from an end, cycles closed', () => {
+    const nm: S3[] = [0, 1, 2, 3, 4, 5, 6].map((k) => [0, 0, 10 * k]);
+    const edges: [number, number][] = [
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [0, 3],
+      [4, 6],
+      [5, 6],
+    ];
+    const graph = { voxels: [], nm, edges, evidence: edges.map(() => 0) };
+    expect(tracksFromEdges(graph, [0, 1, 2, 3, 4, 5])).toEqual([
+      { points: [nm[4], nm[6], nm[5]], closed: false },
+      { points: [nm[0], nm[1], nm[2], nm[3], nm[0]], closed: true },
+    ]);
+    expect(tracksFromEdges(graph, [4])).toEqual([{ points: [nm[4], nm[6]], closed: false }]);
+  });
+
   test('line evidence averages 1 − soft along the voxels between the ends', () => {
     const soft = Float32Array.from([0, 0.5, 1, 1]);
     expect(lineEvidence({ shape: [1, 1, 4], data: soft }, [0, 0, 0], [0, 0, 3])).toBeCloseTo(
