@@ -106,6 +106,26 @@ describe('track ILP', () => {
     expect(straight?.cost).toBeCloseTo(-30, 9);
   });
 
+  test('a dense random candidate cloud: every candidate keeps degree ≤ 2', async () => {
+    const rnd = random(5);
+    const nm = Array.from({ length: 40 }, (): S3 => [rnd() * 200, rnd() * 200, rnd() * 200]);
+    const edges: [number, number][] = [];
+    for (let a = 0; a < nm.length; a++)
+      for (let b = a + 1; b < nm.length; b++) {
+        const [p, q] = [nm[a] as S3, nm[b] as S3];
+        if (Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]) < 90) edges.push([a, b]);
+      }
+    const graph = { voxels: [], nm, edges, evidence: edges.map(() => rnd() * 0.2) };
+    // selecting is cheap and bends are cheap: the solver wants as many edges as the degrees allow
+    const selected = await solveTracks(graph, { startPrior: 5, selectionCost: -100, angleFactor: 1 });
+    const degree = new Array<number>(nm.length).fill(0);
+    for (const e of selected)
+      for (const v of edges[e] as [number, number]) degree[v] = (degree[v] as number) + 1;
+    expect(Math.max(...degree)).toBe(2);
+    expect(edges.length).toBeGreaterThan(2 * nm.length); // the constraint is what limits the degrees
+    expect(selected.length).toBeGreaterThan(nm.length / 2);
+  });
+
   test('tracks: paths walked from an end, cycles closed', () => {
     const nm: S3[] = [0, 1, 2, 3, 4, 5, 6].map((k) => [0, 0, 10 * k]);
     const edges: [number, number][] = [
