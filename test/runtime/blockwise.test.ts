@@ -376,6 +376,46 @@ describe('executor limits and input checks', () => {
     });
   });
 
+  test('a run that fails once is retried (also the last block, after the source ran dry); the output is complete', async () => {
+    await withTempDir(async (dir) => {
+      await writeInput(join(dir, 'in.zarr'), [20, 20, 20], 5);
+      const opts = {
+        geometry: CONV2,
+        input: join(dir, 'in.zarr'),
+        memoryBudgetBytes: 3 * 100_000,
+        maxInFlight: 2,
+      };
+      const clean = await runBlockwise({ ...opts, backend: conv2, output: join(dir, 'clean.zarr') });
+      const total = clean.plan.blockCount;
+      expect(total).toBeGreaterThan(4);
+      for (const failAt of [2, total]) {
+        let calls = 0;
+        const flaky: InferenceBackend = {
+          modelPath: conv2.modelPath,
+          device: conv2.device,
+          inputs: conv2.inputs,
+          outputs: conv2.outputs,
+          dispose: async () => {},
+          run: async (feeds, o) => {
+            calls++;
+            if (calls === failAt) throw new Error(`transient failure of call ${calls}`);
+            return conv2.run(feeds, o);
+          },
+        };
+        const out = join(dir, `flaky-${failAt}.zarr`);
+        const res = await runBlockwise({ ...opts, backend: flaky, output: out });
+        expect(res.processed).toBe(total);
+        expect(calls).toBe(total + 1);
+        const a = await openVolume(join(dir, 'clean.zarr'), { path: '0' });
+        const b = await openVolume(out, { path: '0' });
+        const all = { start: [0, 0, 0, 0], stop: a.shape };
+        expect(Array.from((await b.read(all)).data as Float32Array)).toEqual(
+          Array.from((await a.read(all)).data as Float32Array),
+        );
+      }
+    });
+  });
+
   test('a geometry whose channel counts disagree with the model is refused before any block runs', async () => {
     const err = await predictArray(ndarray('float32', [8, 8, 8]), {
       backend: conv2,
