@@ -103,6 +103,7 @@ export async function submitRedisJob(redis: Redis, o: SubmitJobOptions): Promise
   const plan = planTiles(volumeShape, g, {
     memoryBudgetBytes: o.memoryBudgetBytes,
     activationFactor: o.activationFactor,
+    outputBytes: (o.outputDtype ?? 'float32') === 'uint8' ? 1 : 4,
     blockInput: o.blockInput,
   });
   const norm = await resolveNormalization(
