@@ -3,7 +3,7 @@
  * Python reference (the emzoo package in .venv) that exchanges arrays as .npy files.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { NdArray } from '../../runtime/index.js';
@@ -116,6 +116,7 @@ print(json.dumps(list(out)))
   const names = JSON.parse(r.stdout.trim().split('\n').pop() as string) as string[];
   const result: Record<string, NdArray> = {};
   for (const k of names) result[k] = await readNpy(join(dir, `out_${k}.npy`));
+  rmSync(dir, { recursive: true, force: true });
   return result;
 }
 

@@ -3,9 +3,9 @@
  * (OME-Zarr v3, [c, z, y, x], channel names, voxel size and offset): outputs equal the library
  * called directly; errors carry their tag, hint and exit code.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../cli/main.js';
 import {
   affinities,
@@ -53,6 +53,8 @@ beforeAll(async () => {
     data,
   );
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('postprocess lsd', () => {
   test('affinity channels found by name; the segmentation equals segmentAffinities, placed in nm', async () => {

@@ -3,7 +3,7 @@
  * zarr, then `postprocess lsd` on its output. The affinity channels are found by the names predict
  * wrote; the segmentation equals segmentAffinities on those channels and keeps the voxel size.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { main } from '../../cli/main.js';
@@ -70,4 +70,5 @@ test('predict (lsd-mtlsd-demo) → postprocess lsd', async () => {
   const got = (await out.read({ start: [0, 0, 0], stop: shape })).data as BigUint64Array;
   expect(Array.from(got, Number)).toEqual(Array.from(want.data));
   expect(r.out).toContain(`${new Set(want.data).size} segments`);
+  rmSync(dir, { recursive: true, force: true });
 });
