@@ -4,6 +4,7 @@
  * readFile can hold, so the zip is never loaded whole; archives past 4 GiB carry zip64 records
  * (zip64 end record + locator, zip64 extra fields), which are read here.
  */
+import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import type { FileSource } from '../spec/index.js';
@@ -156,6 +157,11 @@ export function readZip(path: string): ZipContents {
       },
     );
   }
+  const dataOffset = (f: number, name: string, e: Entry): number => {
+    const local = readAt(f, e.localOffset, 30);
+    if (local.readUInt32LE(0) !== 0x04034b50) throw invalid(path, `bad local header for ${name}`);
+    return e.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+  };
   const read = (name: string): Uint8Array | undefined => {
     const e = entries.get(name);
     if (e === undefined) return undefined;
@@ -163,19 +169,40 @@ export function readZip(path: string): ZipContents {
     const f = openSync(path, 'r');
     let data: Buffer;
     try {
-      const local = readAt(f, e.localOffset, 30);
-      if (local.readUInt32LE(0) !== 0x04034b50) throw invalid(path, `bad local header for ${name}`);
-      data = readAt(
-        f,
-        e.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28),
-        e.compressedSize,
-      );
+      data = readAt(f, dataOffset(f, name, e), e.compressedSize);
     } finally {
       closeSync(f);
     }
     if (e.method === 0) return new Uint8Array(data.buffer, data.byteOffset, data.length);
     if (e.method === 8) return new Uint8Array(inflateRawSync(data));
     throw invalid(path, `${name} uses compression method ${e.method} (only store and deflate are read)`);
+  };
+  /**
+   * sha256 of an entry's data, streamed from the zip for stored entries (weights: validation then
+   * hashes them without holding them in memory); deflated entries are small and inflated whole.
+   */
+  const sha256 = async (name: string): Promise<string | undefined> => {
+    const e = entries.get(name);
+    if (e === undefined) return undefined;
+    if (e.method !== 0)
+      return createHash('sha256')
+        .update(read(name) as Uint8Array)
+        .digest('hex');
+    const f = openSync(path, 'r');
+    try {
+      const h = createHash('sha256');
+      const buf = Buffer.allocUnsafe(4 << 20);
+      const start = dataOffset(f, name, e);
+      for (let done = 0; done < e.compressedSize; ) {
+        const n = readSync(f, buf, 0, Math.min(buf.length, e.compressedSize - done), start + done);
+        if (n === 0) throw invalid(path, `${name} is cut short`);
+        h.update(buf.subarray(0, n));
+        done += n;
+      }
+      return h.digest('hex');
+    } finally {
+      closeSync(f);
+    }
   };
   let whole: Uint8Array | undefined;
   return {
@@ -195,6 +222,6 @@ export function readZip(path: string): ZipContents {
       }
       return b;
     },
-    source: { label: path, list: async () => names, read: async (name) => read(name) },
+    source: { label: path, list: async () => names, read: async (name) => read(name), sha256 },
   };
 }

@@ -160,7 +160,7 @@ describe('zip64 thresholds', () => {
 
 describe('writeZip read back by independent readers', () => {
   for (const force of [false, true]) {
-    it(`${force ? 'forced zip64' : 'classic'}: Python zipfile, unzip and zip-read.ts read every entry`, () => {
+    it(`${force ? 'forced zip64' : 'classic'}: Python zipfile, unzip and zip-read.ts read every entry`, async () => {
       const dir = tempDir('emzoo-zip64-');
       const { entries, data } = sample(dir);
       const zip = join(dir, 'out.zip');
@@ -182,8 +182,12 @@ describe('writeZip read back by independent readers', () => {
         expect(e.date_time).toEqual([2026, 11, 25, 10, 42, 46]);
       }
       const ours = readZip(zip);
-      for (const [name, want] of Object.entries(data))
+      for (const [name, want] of Object.entries(data)) {
         expect([name, sha(ours.get(name))]).toEqual([name, sha(want)]);
+        // streamed from the zip (stored) or inflated (deflated): what validation compares
+        expect([name, await ours.source.sha256?.(name)]).toEqual([name, sha(want)]);
+      }
+      expect(await ours.source.sha256?.('missing.bin')).toBeUndefined();
       if (haveUnzip) {
         const t = spawnSync('unzip', ['-t', zip], { encoding: 'utf8' });
         expect(t.stdout + t.stderr).toMatch(/No errors detected/);
