@@ -1,10 +1,21 @@
 /**
  * `--model ID|zip|bundle-dir` → the facts predict needs: a bundle folder (bundle.yaml), a model id
  * under the weights folder, or a bioimage.io zip made by `bioimage-export package` (its rdf.yaml
- * carries the emzoo facts under config.emzoo; model.onnx is unpacked once to a cache folder).
+ * carries the emzoo facts under config.emzoo; model.onnx is unpacked once to a cache folder named
+ * by the zip's sha256). The zip is never read whole: packages with paper-size weights pass 2 GiB,
+ * more than readFileSync may return; the hash streams and entries are read by offset.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
@@ -41,6 +52,30 @@ const zyx = (o: Record<string, number> | undefined) =>
     ? ([o.z, o.y, o.x] as [number, number, number])
     : undefined;
 
+/** How much of the file one read takes while hashing. */
+export const HASH_CHUNK_BYTES = 4 << 20;
+
+/**
+ * sha256 (hex) of a file read in chunks of `chunkBytes`: memory stays at one chunk whatever the size.
+ * Synchronous like loadModelSource, which predict calls before anything else runs.
+ */
+export function sha256FileChunked(path: string, chunkBytes: number = HASH_CHUNK_BYTES): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(chunkBytes);
+  const fd = openSync(path, 'r');
+  try {
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, buf, 0, chunkBytes, pos);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
 function fromZip(path: string): ModelSource {
   const zip = readZip(path);
   const rdf = yaml.load(new TextDecoder().decode(zip.get('rdf.yaml'))) as Rdf;
@@ -65,11 +100,12 @@ function fromZip(path: string): ModelSource {
       },
     );
   }
-  const hash = createHash('sha256').update(zip.bytes).digest('hex').slice(0, 16);
+  const hash = sha256FileChunked(path).slice(0, 16);
   const dir = join(tmpdir(), `emzoo-model-${hash}`);
   if (!existsSync(join(dir, 'model.onnx'))) {
     const work = `${dir}.${process.pid}.tmp`;
     mkdirSync(work, { recursive: true });
+    // only this entry is read (by its offset in the zip); ONNX files stay under protobuf's 2 GiB
     writeFileSync(join(work, 'model.onnx'), zip.get('model.onnx'));
     try {
       renameSync(work, dir);
