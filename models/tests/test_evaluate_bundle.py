@@ -16,7 +16,7 @@ import yaml
 from emzoo.cli import main
 from emzoo.data.synth import generate_volume
 from emzoo.data.zarr_io import write_zarr
-from emzoo.evaluate import EvalOptions, evaluate_bundle
+from emzoo.evaluate import EvalOptions, evaluate_bundle, write_held_out_metrics
 from emzoo.evaluate.grow_boundary import grow_boundary
 from emzoo.evaluate.lsd import score_affinities
 from emzoo.export import ExportOptions, export_bundle, validate_bundle
@@ -191,6 +191,13 @@ def test_tune_on_picks_the_sweep_best_and_scores_held_out_with_it(lsd_bundle, is
         lsd_bundle, tuning, EvalOptions(threads=1, seg_threshold=spec.candidates[-1])
     )
     assert alone["metrics"]["adapted_rand_error"] == pytest.approx(scores[-1])
+    # --write records the chosen setting; a later untuned evaluation drops it again
+    write_held_out_metrics(lsd_bundle, report)
+    assert validate_bundle(lsd_bundle)["training"]["postprocessing"] == {
+        "seg_threshold": tuned["value"]
+    }
+    write_held_out_metrics(lsd_bundle, plain)
+    assert "postprocessing" not in validate_bundle(lsd_bundle)["training"]
 
 
 def test_tune_on_missing_volume_is_a_clear_error(lsd_bundle, iso_volume, tmp_path, capsys):

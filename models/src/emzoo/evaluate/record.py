@@ -21,6 +21,11 @@ def write_held_out_metrics(bundle_dir: str | Path, report: dict[str, Any]) -> di
             hint="export trained weights with `emzoo export --checkpoint RUN/checkpoints/...pt`",
         )
     training["held_out_metrics"] = dict(report["metrics"])
+    tuned = report.get("tuned")
+    if tuned:
+        training["postprocessing"] = {tuned["option"]: float(tuned["value"])}
+    else:
+        training.pop("postprocessing", None)  # the metrics no longer come from tuned settings
     training["data"]["held_out"] = report["held_out"]
     settings = ", ".join(f"{k}={v}" for k, v in report["options"].items() if k != "threads")
     note = f"held-out metrics by emzoo evaluate ({settings})"
