@@ -78,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         tuned = report.get("tuned")
         if tuned:
-            sweep = ", ".join(f"{r['value']:g}: {r[tuned['metric']]:.4g}" for r in tuned["sweep"])
+            chosen = ", ".join(f"{k} = {v:g}" for k, v in tuned["settings"].items())
+            best = max(r[tuned["metric"]] for r in tuned["sweep"])
+            worst = min(r[tuned["metric"]] for r in tuned["sweep"])
             print(
-                f"{tuned['option']} = {tuned['value']:g} ({tuned['metric']} on {tuned['on']}: {sweep})"
+                f"{chosen} ({tuned['metric']} on {tuned['on']}; {len(tuned['sweep'])} settings "
+                f"tried, {worst:.4g}..{best:.4g})"
             )
         print(f"{report['id']} ({report['task']}) on {report['held_out']}:")
         for k, v in report["metrics"].items():

@@ -22,13 +22,22 @@ class Tunable:
     candidates: tuple[float, ...]
     metric: str  # what the sweep optimises
     lower_is_better: bool
+    # a second EvalOptions field swept jointly (grid), e.g. Synful's component score filter
+    secondary: tuple[str, tuple[float, ...]] | None = None
 
 
 TUNABLE: dict[str, Tunable] = {
     "lsd": Tunable(
         "seg_threshold", (0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9), "adapted_rand_error", True
     ),
-    "synful": Tunable("synful_threshold", (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8), "synful_f1", False),
+    # the originals filter components by their summed probability too (FANC: sum_score > 12)
+    "synful": Tunable(
+        "synful_threshold",
+        (0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+        "synful_f1",
+        False,
+        ("synful_min_score", (0.0, 5.0, 10.0, 20.0, 40.0, 80.0)),
+    ),
     "micron": Tunable(
         "micron_threshold", (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5), "soft_mask_f1", False
     ),
@@ -44,17 +53,31 @@ def tune_options(
     spec = TUNABLE.get(bundle.task)
     if spec is None:
         return opts, None
+    second_name, second_values = spec.secondary or (None, (None,))
     sweep = []
     with memoized_predictions():  # one forward pass over the tuning volume for all candidates
         for value in spec.candidates:
-            metrics = evaluate_volume(bundle, volume, replace(opts, **{spec.option: value}))
-            sweep.append({"value": value, spec.metric: metrics[spec.metric]})
+            for second in second_values:
+                settings = {spec.option: value}
+                if second_name is not None:
+                    settings[second_name] = second
+                metrics = evaluate_volume(bundle, volume, replace(opts, **settings))
+                row = {"value": value, spec.metric: metrics[spec.metric]}
+                if second_name is not None:
+                    row[second_name] = second
+                sweep.append(row)
     sign = 1.0 if spec.lower_is_better else -1.0
-    best = min(sweep, key=lambda row: (sign * row[spec.metric], row["value"]))
-    chosen = replace(opts, **{spec.option: best["value"]})
-    return chosen, {
+    best = min(
+        sweep,
+        key=lambda row: (sign * row[spec.metric], row["value"], row.get(second_name or "", 0.0)),
+    )
+    settings = {spec.option: best["value"]}
+    if second_name is not None:
+        settings[second_name] = best[second_name]
+    return replace(opts, **settings), {
         "option": spec.option,
         "metric": spec.metric,
         "value": best["value"],
+        "settings": settings,
         "sweep": sweep,
     }
