@@ -44,9 +44,17 @@ step "synthetic FIB-SEM volume with ground truth → $WORK/demo.zarr"
 step "predict: $LSD_DEMO on $WORK/demo.zarr/raw → $WORK/pred.zarr"
 cli predict --model "$LSD_DEMO" --input "$WORK/demo.zarr/raw" --output "$WORK/pred.zarr" --quiet
 step "postprocess lsd: affinities → segmentation $WORK/seg.zarr, scored against labels/neurons"
+# the agglomeration threshold the bundle's training record chose on its training volume
+# (emzoo evaluate --tune-on); 0.5 if it has none
+threshold=$(node -e '
+const yaml = require("js-yaml");
+const b = yaml.load(require("fs").readFileSync(process.argv[1] + "/bundle.yaml", "utf8"));
+console.log(b?.training?.postprocessing?.seg_threshold ?? 0.5);
+' "weights/$LSD_DEMO")
+echo "agglomeration threshold $threshold (from weights/$LSD_DEMO/bundle.yaml training.postprocessing)"
 # stdout: the scores as one JSON line, then what was written
 scores=$(cli postprocess lsd --input "$WORK/pred.zarr" --output "$WORK/seg.zarr" \
-  --gt "$WORK/demo.zarr/labels/neurons" --quiet)
+  --gt "$WORK/demo.zarr/labels/neurons" --threshold "$threshold" --quiet)
 printf '%s\n' "$scores" | node -e '
 const lines = require("fs").readFileSync(0, "utf8").trim().split("\n");
 const s = JSON.parse(lines[0]);

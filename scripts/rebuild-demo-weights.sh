@@ -3,12 +3,14 @@
 # synthesize training and held-out volumes -> `emzoo train` each small preset -> `emzoo export
 # --checkpoint` -> `emzoo evaluate --write` (held-out metrics into bundle.yaml's training record).
 #
-#   bash scripts/rebuild-demo-weights.sh            # the real thing (~35 min on 2 free cores)
+#   bash scripts/rebuild-demo-weights.sh            # the real thing (~1 h on 2 free cores)
 #   SMOKE=1 bash scripts/rebuild-demo-weights.sh    # a few iterations into $WORK/weights (minutes)
 #
 # Environment: WORK (scratch folder, default /tmp/emzoo-demo-weights[-smoke]), OUT (bundle folder,
 # default weights/, or $WORK/weights with SMOKE=1), ITERS_LSD / ITERS_SYNFUL / ITERS_SYNISTER /
-# ITERS_MICRON (training iterations), NICE (nice level of the heavy steps, default 0).
+# ITERS_MICRON (training iterations), LR_LSD / LR_SYNFUL / LR_SYNISTER / LR_MICRON (learning
+# rates), NICE (nice level of the heavy steps, default 0). Post-processing thresholds are chosen
+# on the training volume (`emzoo evaluate --tune-on`), never on the held-out one.
 # Two lanes run side by side, one thread each: LSD then Synister, Synful then Micron.
 # See docs/demo-weights.md for timings and the metrics reached.
 set -euo pipefail
@@ -21,16 +23,22 @@ NICE=${NICE:-0}
 if [ "$SMOKE" = 1 ]; then
   OUT=${OUT:-$WORK/weights}
   : "${ITERS_LSD:=4}" "${ITERS_SYNFUL:=4}" "${ITERS_SYNISTER:=4}" "${ITERS_MICRON:=4}"
-  ISO_TRAIN=96,96,96 ISO_HELD=64,64,64 ANISO_TRAIN=32,256,256 ANISO_HELD=32,192,192
+  ISO_TRAIN=96,96,96 ISO_HELD=64,64,64 SYN_HELD=64,64,64 ANISO_TRAIN=32,256,256
+  ANISO_HELD=32,192,192
 else
   OUT=${OUT:-weights}
-  : "${ITERS_LSD:=1500}" "${ITERS_SYNFUL:=1500}" "${ITERS_SYNISTER:=3000}" "${ITERS_MICRON:=1000}"
-  ISO_TRAIN=128,128,128 ISO_HELD=128,128,128 ANISO_TRAIN=64,512,512 ANISO_HELD=48,384,384
+  : "${ITERS_LSD:=3000}" "${ITERS_SYNFUL:=2000}" "${ITERS_SYNISTER:=2000}" "${ITERS_MICRON:=2500}"
+  # Synful gets a larger held-out volume than LSD: 128^3 holds only ~17 partner pairs
+  ISO_TRAIN=192,192,192 ISO_HELD=128,128,128 SYN_HELD=160,160,160 ANISO_TRAIN=64,512,512
+  ANISO_HELD=48,384,384
 fi
+# learning rates: 10x the originals' (LSD/Synful/Micron 5e-5, Synister 1e-4); the demo nets are
+# small and trained for thousands, not hundreds of thousands, of iterations
+: "${LR_LSD:=5e-4}" "${LR_SYNFUL:=5e-4}" "${LR_SYNISTER:=1e-3}" "${LR_MICRON:=5e-4}"
 # fixed seeds: training volumes 1 and 2, held-out volumes 101 and 102, weights/data stream 0
 SEED_ISO=1 SEED_ANISO=2 HELD_ISO=101 HELD_ANISO=102 TRAIN_SEED=0
 DENSITY_ISO=40     # presynaptic sites per um^3 (Synful needs partners in small 8 nm volumes)
-DENSITY_ANISO=30   # Synister samples per class
+DENSITY_ANISO=60   # Synister: ~270 sites in the training volume, ~120 held out
 mkdir -p "$WORK" "$OUT"
 run() { nice -n "$NICE" "$@"; }
 stamp() { date -u +%H:%M:%S; }
@@ -42,6 +50,8 @@ run "$EMZOO" synth --out "$WORK/train_iso.zarr" --shape "$ISO_TRAIN" --mode isot
   --seed $SEED_ISO --synapse-density $DENSITY_ISO --json &
 run "$EMZOO" synth --out "$WORK/held_iso.zarr" --shape "$ISO_HELD" --mode isotropic \
   --seed $HELD_ISO --synapse-density $DENSITY_ISO --json &
+run "$EMZOO" synth --out "$WORK/held_synful.zarr" --shape "$SYN_HELD" --mode isotropic \
+  --seed $HELD_ISO --synapse-density $DENSITY_ISO --json &
 wait
 run "$EMZOO" synth --out "$WORK/train_aniso.zarr" --shape "$ANISO_TRAIN" --mode anisotropic \
   --seed $SEED_ANISO --synapse-density $DENSITY_ANISO --json &
@@ -51,20 +61,22 @@ wait
 
 # one model: train -> export (newest checkpoint) -> evaluate on the held-out volume
 model() {
-  local preset=$1 id=$2 train=$3 held=$4 iters=$5 test_k=${6:-}
+  local preset=$1 id=$2 train=$3 held=$4 iters=$5 lr=$6 test_k=${7:-}
   local run_dir="$WORK/runs/$id"
   echo "[$(stamp)] train $preset ($iters iterations)"
   rm -rf "$run_dir"  # a fresh run: every rebuild starts from the same seed
   run "$EMZOO" train --preset "$preset" --data "$train" --iterations "$iters" --out "$run_dir" \
     --seed $TRAIN_SEED --threads 1 --save-every "$iters" --log-every 10 --augment kornia-light \
+    --lr "$lr" \
     >"$WORK/$id.train.log" 2>&1
   local ckpt
   ckpt=$(ls "$run_dir"/checkpoints/checkpoint_*.pt | sort | tail -n 1)
   echo "[$(stamp)] export $id from $ckpt"
   OMP_NUM_THREADS=1 run "$EMZOO" export --preset "$preset" --checkpoint "$ckpt" --out "$OUT/$id" \
     ${test_k:+--test-k "$test_k"} --force >"$WORK/$id.export.log" 2>&1
-  echo "[$(stamp)] evaluate $id on $held"
-  run "$EMZOO" evaluate --bundle "$OUT/$id" --data "$held" --threads 1 --write --json \
+  echo "[$(stamp)] evaluate $id on $held (threshold chosen on $train)"
+  run "$EMZOO" evaluate --bundle "$OUT/$id" --data "$held" --tune-on "$train" --threads 1 \
+    --write --json \
     >"$WORK/$id.metrics.json"
   echo "[$(stamp)] done $id"
 }
@@ -73,13 +85,17 @@ model() {
   # dense models: test tensors at the smallest valid size (k = 0); the automatic k (outputs of
   # >= 16 voxels per axis) and the zoo/ variant's input-sized padded test output would make
   # each bundle 10-20 MB
-  model lsd-small-mtlsd lsd-mtlsd-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_LSD" 0
-  model synister-small synister-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" "$ITERS_SYNISTER"
+  model lsd-small-mtlsd lsd-mtlsd-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_LSD" \
+    "$LR_LSD" 0
+  model synister-small synister-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" \
+    "$ITERS_SYNISTER" "$LR_SYNISTER"
 ) &
 LANE_A=$!
 (
-  model synful-small synful-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_SYNFUL" 0
-  model micron-small micron-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" "$ITERS_MICRON" 0
+  model synful-small synful-demo "$WORK/train_iso.zarr" "$WORK/held_synful.zarr" "$ITERS_SYNFUL" \
+    "$LR_SYNFUL" 0
+  model micron-small micron-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" \
+    "$ITERS_MICRON" "$LR_MICRON" 0
 ) &
 LANE_B=$!
 FAILED=0
