@@ -70,6 +70,17 @@ def _pad_to_input(y: Tensor, x: Tensor) -> Tensor:
     return F.pad(y, pads)
 
 
+def init_like_tf(conv: nn.Conv3d | nn.ConvTranspose3d) -> None:
+    """The originals' initialisation: tf.layers.conv3d / conv3d_transpose defaults (mala,
+    funlib.learn.tensorflow), Glorot-uniform kernels and zero biases. PyTorch's default (Kaiming
+    uniform with a = sqrt(5), random biases) has a third of the variance and random negative
+    biases; in the small demo nets it left whole decoders dead (all-zero ReLUs, a constant
+    Synful mask logit)."""
+    nn.init.xavier_uniform_(conv.weight)
+    if conv.bias is not None:
+        nn.init.zeros_(conv.bias)
+
+
 class ConvPass(nn.Module):
     """Valid convolutions, each followed by ReLU (applied functionally: keys are convs.{i}.*)."""
 
@@ -216,6 +227,9 @@ class UNet(nn.Module):
             )
             for _ in range(num_heads)
         )
+        for module in self.modules():
+            if isinstance(module, nn.Conv3d | nn.ConvTranspose3d):
+                init_like_tf(module)
 
     def forward(self, x: Tensor) -> list[Tensor]:
         skips: list[Tensor] = []
@@ -262,7 +276,9 @@ class _UNetTask(nn.Module):
         return _pad_to_input(y, x) if self.pad_output else y
 
     def _head(self, channels: int) -> nn.Conv3d:
-        return nn.Conv3d(self.unet.out_channels, channels, 1)
+        head = nn.Conv3d(self.unet.out_channels, channels, 1)
+        init_like_tf(head)
+        return head
 
 
 class LsdNet(_UNetTask):
