@@ -115,7 +115,7 @@ export function buildReadme(b: Bundle, r: Reproduction, profiles: readonly Profi
     `| onnxruntime-node vs test_output.npy (at packaging) | ${fmt(r.maxAbsError)} (limit ${fmt(r.atol)}) |`,
     '',
     `Test input shape ${r.inputShape.join(' × ')}, output shape ${r.outputShape.join(' × ')}, output range [${fmt(r.outputRange[0])}, ${fmt(r.outputRange[1])}].`,
-    b.training !== null ? `\nTraining record: \`${JSON.stringify(b.training)}\`` : '',
+    ...trainingLines(b.training),
     '',
     '## Citations',
     '',
@@ -128,4 +128,30 @@ export function buildReadme(b: Bundle, r: Reproduction, profiles: readonly Profi
     '',
   ];
   return lines.join('\n');
+}
+
+/** Held-out quality of trained weights, as a table, then the whole record for provenance. */
+function trainingLines(training: Record<string, unknown> | null): string[] {
+  if (training === null) return [];
+  const out: string[] = [''];
+  const metrics = training.held_out_metrics;
+  const data = training.data as { held_out?: unknown } | undefined;
+  if (metrics !== null && typeof metrics === 'object' && Object.keys(metrics).length > 0) {
+    const on = typeof data?.held_out === 'string' ? ` on ${data.held_out}` : '';
+    out.push(`Held-out metrics${on} (\`emzoo evaluate\`; never seen in training):`, '');
+    out.push('| metric | value |', '|---|---|');
+    for (const [k, v] of Object.entries(metrics)) {
+      if (typeof v === 'number') out.push(`| ${k} | ${Number.isInteger(v) ? v : v.toPrecision(4)} |`);
+    }
+    const post = training.postprocessing;
+    if (post !== null && typeof post === 'object' && Object.keys(post).length > 0) {
+      const settings = Object.entries(post)
+        .map(([k, v]) => `${k} = ${String(v)}`)
+        .join(', ');
+      out.push('', `Post-processing settings chosen on the training volume: ${settings}.`);
+    }
+    out.push('');
+  }
+  out.push(`Training record: \`${JSON.stringify(training)}\``);
+  return out;
 }

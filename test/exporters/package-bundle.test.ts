@@ -282,6 +282,22 @@ describe('package: rdf.yaml fields come from bundle.yaml', () => {
     });
     for (const c of bundle.citations) expect(readme).toContain(c.doi);
   });
+
+  it("tells a trained model's held-out quality in the README", () => {
+    const readme = new TextDecoder().decode(entries['README.md']);
+    const metrics: Record<string, number> = bundle.training?.held_out_metrics ?? {};
+    if (Object.keys(metrics).length === 0) {
+      expect(readme).not.toContain('Held-out metrics');
+      return;
+    }
+    expect(readme).toContain(`Held-out metrics on ${bundle.training.data.held_out}`);
+    for (const [k, v] of Object.entries(metrics)) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| ${k} |`)) as string;
+      expect(Number(row.split('|')[2])).toBeCloseTo(v, Number.isInteger(v) ? 10 : 3);
+    }
+    for (const [k, v] of Object.entries(bundle.training.postprocessing ?? {}))
+      expect(readme).toContain(`${k} = ${v}`);
+  });
 });
 
 describe('package: refusals', () => {
