@@ -23,7 +23,8 @@ def write_held_out_metrics(bundle_dir: str | Path, report: dict[str, Any]) -> di
     training["held_out_metrics"] = dict(report["metrics"])
     tuned = report.get("tuned")
     if tuned:
-        training["postprocessing"] = {tuned["option"]: float(tuned["value"])}
+        settings = tuned.get("settings") or {tuned["option"]: tuned["value"]}
+        training["postprocessing"] = {k: float(v) for k, v in settings.items()}
     else:
         training.pop("postprocessing", None)  # the metrics no longer come from tuned settings
     training["data"]["held_out"] = report["held_out"]
@@ -31,9 +32,8 @@ def write_held_out_metrics(bundle_dir: str | Path, report: dict[str, Any]) -> di
     note = f"held-out metrics by emzoo evaluate ({settings})"
     tuned = report.get("tuned")
     if tuned:
-        note += (
-            f" ({tuned['option']} {tuned['value']} chosen by {tuned['metric']} on {tuned['on']})"
-        )
+        chosen = ", ".join(f"{k} {v}" for k, v in (tuned.get("settings") or {}).items())
+        note += f" ({chosen or tuned['option']} chosen by {tuned['metric']} on {tuned['on']})"
     notes = [
         n
         for n in training.get("notes", "").split("; ")
