@@ -138,6 +138,8 @@ def test_isotropic_variants_have_isotropic_downsampling_and_physical_extent():
 def test_demo_presets_are_small(name):
     preset = get_preset(name)
     params = parameter_count(preset)
-    assert params < 300_000
-    assert params * 4 < 2_000_000  # float32 weights well under a few MB
+    # a committed demo bundle holds the weights three times (ONNX, TorchScript, state dict) plus
+    # the zoo variant: float32 weights of at most 2 MB keep it within a few MB
+    assert params < 500_000
+    assert params * 4 < 2_000_000
     assert max(preset.train_input_shape) <= 110
