@@ -204,3 +204,35 @@ def test_tune_on_missing_volume_is_a_clear_error(lsd_bundle, iso_volume, tmp_pat
     code = main(["evaluate", "--bundle", str(lsd_bundle), "--data", str(iso_volume),
                  "--tune-on", str(tmp_path / "none.zarr")])  # fmt: skip
     assert code == 3 and "--tune-on" in capsys.readouterr().err
+
+
+def test_synful_tuning_sweeps_threshold_and_score_filter_jointly(iso_volume, tmp_path):
+    """Synful's sweep is a grid over the mask threshold and the component score filter; the
+    committed demo bundle runs it on small volumes and the chosen pair is the grid's best."""
+    from emzoo.evaluate.tune import TUNABLE
+
+    bundle = Path(__file__).resolve().parents[2] / "weights" / "synful-demo"
+    if not (bundle / "bundle.yaml").exists():
+        pytest.skip("weights/synful-demo is not committed")
+    tuning = tmp_path / "tune.zarr"
+    write_zarr(generate_volume((56, 56, 56), "isotropic", seed=9, synapse_density=60), tuning)
+    report = evaluate_bundle(bundle, iso_volume, EvalOptions(threads=1), tune_on=tuning)
+    tuned, spec = report["tuned"], TUNABLE["synful"]
+    second, values = spec.secondary
+    assert len(tuned["sweep"]) == len(spec.candidates) * len(values)
+    assert {(r["value"], r[second]) for r in tuned["sweep"]} == {
+        (t, s) for t in spec.candidates for s in values
+    }
+    best = max(r["synful_f1"] for r in tuned["sweep"])
+    chosen = tuned["settings"]
+    assert set(chosen) == {"synful_threshold", second}
+    assert (
+        next(
+            r["synful_f1"]
+            for r in tuned["sweep"]
+            if (r["value"], r[second]) == (chosen["synful_threshold"], chosen[second])
+        )
+        == best
+    )
+    assert report["options"]["synful_threshold"] == chosen["synful_threshold"]
+    assert report["options"][second] == chosen[second]
