@@ -184,6 +184,7 @@ describe.skipIf(!existsSync(BIOIMAGEIO) || !existsSync(EMZOO))(
     const packaged = new Map<string, Packaged>();
     const tested = new Map<string, CoreTest>();
     const repackaged = new Map<string, Repackaged>();
+    const ours = new Map<string, { validate: Run; test: Run }>();
     let repackageRun: Run;
 
     beforeAll(async () => {
@@ -218,6 +219,13 @@ describe.skipIf(!existsSync(BIOIMAGEIO) || !existsSync(EMZOO))(
         run(join(VENV, 'python'), ['-W', 'ignore', REPACKAGE, ilastikDir, ...zipPaths]),
       ]);
       for (const [i, z] of zips.entries()) tested.set(z.id, cores[i] as CoreTest);
+      // our own client on the same zips: schema + semantics + consumer rules, then onnxruntime at
+      // k = 0, 1, 2 and batch 1, 2
+      const checks = await mapLimit(zips, PARALLEL, async (z) => ({
+        validate: await run(process.execPath, [LAUNCHER, 'validate', z.zip, '--json']),
+        test: await run(process.execPath, [LAUNCHER, 'test', z.zip]),
+      }));
+      for (const [i, z] of zips.entries()) ours.set(z.id, checks[i] as { validate: Run; test: Run });
       repackageRun = rep;
       for (const line of rep.stdout.split('\n').filter((l) => l.startsWith('{'))) {
         const row = JSON.parse(line) as Repackaged;
@@ -243,6 +251,13 @@ describe.skipIf(!existsSync(BIOIMAGEIO) || !existsSync(EMZOO))(
     });
 
     describe.each(ids)('%s', (id) => {
+      it('passes `bioimage-export validate` and `bioimage-export test`', () => {
+        const r = ours.get(id);
+        if (!r) throw new Error(`${id} was not checked`);
+        expect(r.validate.code, r.validate.stdout + r.validate.stderr).toBe(0);
+        expect(r.test.code, r.test.stdout + r.test.stderr).toBe(0);
+      });
+
       it('passes `bioimageio test` in onnx, torchscript and pytorch_state_dict at every declared size', () => {
         const p = packaged.get(id);
         const r = tested.get(id);
