@@ -20,10 +20,14 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { predictRoutes } from './routes/predict.js';
+import { sharedMemoryRoutes } from './routes/shared-memory.js';
 import { v2Routes } from './routes/v2.js';
+import { SharedMemoryRegistry } from './shared-memory.js';
 import { ZipCache } from './zip-cache.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** 5xx answers that are the server's state or settings, not failures worth an error log. */
+const EXPECTED_5XX = new Set(['NotReady', 'Timeout', 'ExtensionDisabled']);
 
 export function buildApp(ctx: Ctx): express.Express {
   const app = express();
@@ -56,6 +60,7 @@ export function buildApp(ctx: Ctx): express.Express {
   app.use(healthRoutes(ctx));
   app.use(modelRoutes(ctx));
   app.use(v2Routes(ctx));
+  app.use(sharedMemoryRoutes(ctx));
   app.use(predictRoutes(ctx));
   app.use(jobRoutes(ctx));
   app.use((req: Request) => {
@@ -65,7 +70,7 @@ export function buildApp(ctx: Ctx): express.Express {
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, body, retryAfter } = toHttpError(err);
-    if (status >= 500 && body.code !== 'NotReady' && body.code !== 'Timeout') {
+    if (status >= 500 && !EXPECTED_5XX.has(body.code)) {
       ctx.log.error('request failed', {
         requestId: res.getHeader('X-Request-Id'),
         path: req.path,
@@ -112,6 +117,7 @@ export async function startServer(
     limiter,
     jobs,
     zips: new ZipCache(config.cacheDir),
+    shm: new SharedMemoryRegistry(config.shmDir),
     state: { ready: false },
   };
   const app = buildApp(ctx);
@@ -138,7 +144,7 @@ export async function startServer(
         await jobs.close();
         server.closeAllConnections();
         await closed;
-        await catalog.dispose();
+        await Promise.all([catalog.dispose(), ctx.shm.close()]);
       })();
       return closing;
     },

@@ -2,7 +2,7 @@
  * One typed server configuration from defaults < config file (JSON or YAML) < environment
  * (EMZOO_SERVE_*) < flags, validated once at start; every problem is named with how to fix it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as yaml from 'js-yaml';
 import { ServeError } from './errors.js';
@@ -34,6 +34,13 @@ export interface ServerConfig {
   /** Volume jobs running at once (more stay queued). */
   readonly maxJobs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /**
+   * 'system': the KServe/Triton system shared-memory extension is on (clients register files of
+   * `shmDir` as regions the server reads inputs from and writes outputs into). 'off' (default).
+   */
+  readonly sharedMemory: 'off' | 'system';
+  /** Where POSIX shared-memory keys live: key '/name' is the file `<shmDir>/name`. */
+  readonly shmDir: string;
 }
 
 export const CONFIG_KEYS = [
@@ -52,12 +59,15 @@ export const CONFIG_KEYS = [
   'memoryBudgetBytes',
   'maxJobs',
   'logLevel',
+  'sharedMemory',
+  'shmDir',
 ] as const satisfies readonly (keyof ServerConfig)[];
 
 type Key = (typeof CONFIG_KEYS)[number];
 export type ConfigInput = Partial<Record<Key, unknown>>;
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+const SHARED_MEMORY = ['off', 'system'] as const;
 
 export function defaultConfig(cwd = process.cwd()): ServerConfig {
   return {
@@ -76,6 +86,8 @@ export function defaultConfig(cwd = process.cwd()): ServerConfig {
     memoryBudgetBytes: 2 ** 30,
     maxJobs: 1,
     logLevel: 'info',
+    sharedMemory: 'off',
+    shmDir: '/dev/shm',
   };
 }
 
@@ -113,6 +125,14 @@ export function configFromFile(path: string): ConfigInput {
   return raw as ConfigInput;
 }
 
+const isDirectory = (p: string) => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
 const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost';
 
 /** Merges layers (later wins) over the defaults and validates; throws ConfigInvalid listing every problem. */
@@ -144,6 +164,14 @@ export function resolveConfig(layers: readonly ConfigInput[], cwd = process.cwd(
   const logLevel = merged.logLevel;
   if (!LOG_LEVELS.includes(logLevel as ServerConfig['logLevel']))
     problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const sharedMemory = merged.sharedMemory;
+  if (!SHARED_MEMORY.includes(sharedMemory as ServerConfig['sharedMemory']))
+    problems.push(
+      `sharedMemory must be one of ${SHARED_MEMORY.join(', ')}, got ${JSON.stringify(sharedMemory)}`,
+    );
+  const shmDir = resolve(cwd, str('shmDir'));
+  if (sharedMemory === 'system' && !isDirectory(shmDir))
+    problems.push(`shmDir ${shmDir} is not a directory (POSIX shared memory lives in /dev/shm on Linux)`);
   const config: ServerConfig = {
     host,
     port: int('port', 0, 65535),
@@ -160,6 +188,8 @@ export function resolveConfig(layers: readonly ConfigInput[], cwd = process.cwd(
     memoryBudgetBytes: int('memoryBudgetBytes', 2 ** 20),
     maxJobs: int('maxJobs', 1, 64),
     logLevel: logLevel as ServerConfig['logLevel'],
+    sharedMemory: sharedMemory as ServerConfig['sharedMemory'],
+    shmDir,
   };
   if (problems.length === 0 && token === undefined && !isLoopback(host)) {
     problems.push(`host ${host} is not loopback but no token is set: anyone could start jobs`);

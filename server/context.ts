@@ -7,6 +7,7 @@ import type { JobManager } from './jobs/job-manager.js';
 import type { Limiter } from './limiter.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { SharedMemoryRegistry } from './shared-memory.js';
 import type { ZipCache } from './zip-cache.js';
 
 export interface Ctx {
@@ -17,6 +18,8 @@ export interface Ctx {
   readonly limiter: Limiter;
   readonly jobs: JobManager;
   readonly zips: ZipCache;
+  /** Registered system shared-memory regions (empty, and refused, unless config.sharedMemory is 'system'). */
+  readonly shm: SharedMemoryRegistry;
   readonly state: { ready: boolean };
 }
 

@@ -19,7 +19,8 @@ export type ServeErrorTag =
   | 'Busy' // concurrency limit and queue full: retry later
   | 'NotReady' // the server is starting or shutting down
   | 'Timeout' // the request ran past the configured request timeout
-  | 'Conflict' // the operation does not fit the resource's state (cancel a finished job)
+  | 'Conflict' // the operation does not fit the resource's state (cancel a finished job, register a name twice)
+  | 'ExtensionDisabled' // an opt-in protocol extension (system shared memory) the server was not started with
   | 'ConfigInvalid'; // server configuration rejected at start
 
 export class ServeError extends Error {

@@ -30,6 +30,7 @@ export const SERVE_STATUS: Readonly<Record<ServeErrorTag, number>> = {
   NotReady: 503,
   Timeout: 503,
   Conflict: 409,
+  ExtensionDisabled: 501,
   ConfigInvalid: 500,
 };
 

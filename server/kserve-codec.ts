@@ -6,6 +6,7 @@
  */
 import type { DType, NdArray } from '../runtime/index.js';
 import { ServeError } from './errors.js';
+import { parseShmParams, type ShmRef } from './shared-memory.js';
 
 export const V2_DTYPES = {
   FP32: 'float32',
@@ -30,10 +31,40 @@ const CTOR = {
 
 type Params = Readonly<Record<string, string | number | boolean>>;
 
+/** An input whose bytes are in a system shared-memory region (read by the route, not the parser). */
+export interface ShmTensor {
+  readonly dtype: DType;
+  readonly shape: number[];
+  readonly shm: ShmRef;
+}
+
 export interface InferInput {
   readonly name: string;
   readonly datatype: V2Datatype;
-  readonly tensor: NdArray;
+  /** The tensor from the request body, or where its bytes are in shared memory. */
+  readonly tensor: NdArray | ShmTensor;
+}
+
+export interface RequestedOutput {
+  readonly name: string;
+  /** `parameters.binary_data`, if given. */
+  readonly binary: boolean | undefined;
+  /** `parameters.shared_memory_*`: the output is written into that region instead of the body. */
+  readonly shm: ShmRef | undefined;
+}
+
+/** The tensor of `t` over `bytes`, a buffer of its own (offset 0: aligned for any element type). */
+export function tensorFromBytes(t: ShmTensor, bytes: Uint8Array<ArrayBuffer>): NdArray {
+  const Ctor = CTOR[t.dtype as keyof typeof CTOR];
+  return {
+    dtype: t.dtype,
+    shape: t.shape,
+    data: new Ctor(
+      bytes.buffer,
+      bytes.byteOffset,
+      bytes.byteLength / Ctor.BYTES_PER_ELEMENT,
+    ) as NdArray['data'],
+  };
 }
 
 export interface InferRequest {
@@ -41,7 +72,7 @@ export interface InferRequest {
   readonly parameters: Params;
   readonly inputs: readonly InferInput[];
   /** Requested outputs (empty: all) and whether each is wanted as binary. */
-  readonly outputs: readonly { readonly name: string; readonly binary: boolean | undefined }[];
+  readonly outputs: readonly RequestedOutput[];
   /** `binary_data_output` request parameter, or the request itself came with binary inputs. */
   readonly binaryDefault: boolean;
 }
@@ -147,7 +178,27 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
     if (count > 2 ** 31) throw bad(`${where}.shape has too many elements`, SPEC_HINT);
     const p = params(raw.parameters, where);
     const size = p.binary_data_size;
+    const shm = parseShmParams(p, where);
     let data: NdArray['data'];
+    if (shm !== undefined) {
+      if (size !== undefined || raw.data !== undefined) {
+        throw bad(
+          `${where} has shared_memory_region and also ${size !== undefined ? 'binary_data_size' : 'data'}`,
+          'send the tensor one way: in the body, or in a registered shared-memory region',
+        );
+      }
+      const want = count * Ctor.BYTES_PER_ELEMENT;
+      if (shm.byteSize !== want) {
+        throw new ServeError(
+          'InvalidArgument',
+          `${where}.parameters.shared_memory_byte_size ${shm.byteSize} ≠ ${want} (${count} elements × ${Ctor.BYTES_PER_ELEMENT} bytes of ${datatype})`,
+          {
+            hint: `set shared_memory_byte_size to ${want}, the byte size of shape [${shape}] in ${datatype}`,
+          },
+        );
+      }
+      return { name, datatype: datatype as V2Datatype, tensor: { dtype, shape: shape as number[], shm } };
+    }
     if (size !== undefined) {
       anyBinary = true;
       if (binary === undefined) {
@@ -195,8 +246,10 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
   const requested = outputs.map((o: unknown, i: number) => {
     if (!isRecord(o) || typeof o.name !== 'string')
       throw bad(`outputs[${i}].name must be a string`, SPEC_HINT);
-    const b = params(o.parameters, `outputs[${i}]`).binary_data;
-    return { name: o.name, binary: typeof b === 'boolean' ? b : undefined };
+    const p = params(o.parameters, `outputs[${i}]`);
+    const b = p.binary_data;
+    const shm = parseShmParams(p, `outputs[${i}]`);
+    return { name: o.name, binary: shm === undefined && typeof b === 'boolean' ? b : undefined, shm };
   });
   const bdo = parameters.binary_data_output;
   return {
@@ -212,6 +265,8 @@ export interface InferOutput {
   readonly name: string;
   readonly tensor: NdArray<'float32'>;
   readonly binary: boolean;
+  /** Set when the tensor was written into shared memory: the entry carries these parameters, no data. */
+  readonly shm?: ShmRef;
 }
 
 /** An encoded response: the parts in order (JSON header, then each binary tensor as a view, not a copy). */
@@ -220,6 +275,15 @@ export interface EncodedResponse {
   readonly byteLength: number;
   readonly headerLength: number | undefined;
   readonly contentType: string;
+}
+
+/** The response parameters of an output written to shared memory (as Triton: the bytes written). */
+function shmParameters(ref: ShmRef, written: number): Params {
+  return {
+    shared_memory_region: ref.region,
+    shared_memory_byte_size: written,
+    ...(ref.offset === 0 ? {} : { shared_memory_offset: ref.offset }),
+  };
 }
 
 /** Binary tensors start at a multiple of this in the body, so clients can view them as FP32/FP64 in place. */
@@ -240,13 +304,15 @@ export function encodeInferResponse(
       name: o.name,
       datatype: 'FP32',
       shape: o.tensor.shape,
-      ...(o.binary
-        ? { parameters: { binary_data_size: o.tensor.data.byteLength } }
-        : { data: Array.from(o.tensor.data) }),
+      ...(o.shm
+        ? { parameters: shmParameters(o.shm, o.tensor.data.byteLength) }
+        : o.binary
+          ? { parameters: { binary_data_size: o.tensor.data.byteLength } }
+          : { data: Array.from(o.tensor.data) }),
     })),
   };
   const text = JSON.stringify(json);
-  if (!outputs.some((o) => o.binary)) {
+  if (!outputs.some((o) => o.binary && !o.shm)) {
     const body = Buffer.from(text, 'utf8');
     return {
       parts: [body],
@@ -262,7 +328,7 @@ export function encodeInferResponse(
   const parts: Uint8Array[] = [header];
   let byteLength = padded;
   for (const o of outputs) {
-    if (!o.binary) continue;
+    if (!o.binary || o.shm) continue;
     const d = o.tensor.data;
     parts.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     byteLength += d.byteLength;

@@ -148,6 +148,31 @@ export const schemas = {
       outputs: { type: 'array', items: { type: 'object', required: ['name'] } },
     },
   },
+  SystemSharedMemoryStatus: {
+    type: 'array',
+    description: "Triton's $system_shared_memory_status_response: one entry per registered region",
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'key', 'offset', 'byte_size'],
+      properties: {
+        name: { type: 'string' },
+        key: { type: 'string', description: 'POSIX shm key: /name is the file <shmDir>/name' },
+        offset: { ...int, minimum: 0 },
+        byte_size: { ...int, minimum: 1 },
+      },
+    },
+  },
+  SystemSharedMemoryRegister: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['key', 'byte_size'],
+    properties: {
+      key: { type: 'string', pattern: '^/?[A-Za-z0-9][A-Za-z0-9._-]{0,200}$' },
+      offset: { ...int, minimum: 0, default: 0 },
+      byte_size: { ...int, minimum: 1 },
+    },
+  },
   V2InferResponse: {
     type: 'object',
     required: ['model_name', 'outputs'],

@@ -18,8 +18,18 @@ const AUTH = {
   '403': err('wrong bearer token, or a path outside the data root'),
 };
 
+const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+const SHM_DISABLED = {
+  '501': err('the system shared-memory extension is off (start the server with --shared-memory system)'),
+};
+const shmNote =
+  "Triton's system shared-memory extension (opt-in: --shared-memory system). Register and unregister need the bearer token when one is set";
+const done = (description: string) => ({ description: `${description} (empty body, as Triton)` });
+
 const binaryNote =
   'JSON, or with the binary tensor data extension: header Inference-Header-Content-Length = length of the JSON part, raw little-endian tensor bytes after it';
+const inferParamsNote =
+  "parameters.output_mode: valid (default, output = input − 2·halo) | zero | reflect | edge (output = input size). parameters.preprocessing: true (default: raw intensities; the bundle's scale_linear is applied) | false. System shared memory (when enabled): an input or requested output with parameters shared_memory_region + shared_memory_byte_size (+ shared_memory_offset) is read from / written into that registered region; the response's output then carries those parameters and no data. 501 when the extension is off.";
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -28,7 +38,7 @@ export const openApiDocument = {
     title: 'emzoo inference server',
     version: '0.1.0',
     description:
-      'Model catalog, KServe v2 inference (binary tensor extension), .npy prediction and volume jobs for emzoo bundles.',
+      'Model catalog, KServe v2 inference (binary tensor and, opt-in, system shared-memory extensions), .npy prediction and volume jobs for emzoo bundles.',
   },
   components: {
     schemas,
@@ -183,7 +193,7 @@ export const openApiDocument = {
     '/v2/models/{id}/infer': {
       post: {
         summary: 'KServe v2 inference; inputs of any size are tiled server-side',
-        description: `${binaryNote}. parameters.output_mode: valid (default, output = input − 2·halo) | zero | reflect | edge (output = input size). parameters.preprocessing: true (default: raw intensities; the bundle's scale_linear is applied) | false.`,
+        description: `${binaryNote}. ${inferParamsNote}`,
         parameters: [idParam],
         requestBody: {
           content: {
@@ -202,6 +212,7 @@ export const openApiDocument = {
             },
           },
           ...ERRORS,
+          ...SHM_DISABLED,
         },
       },
     },
@@ -219,7 +230,7 @@ export const openApiDocument = {
     '/v2/models/{id}/versions/{v}/infer': {
       post: {
         summary: 'KServe v2 inference; inputs of any size are tiled server-side',
-        description: `${binaryNote}. parameters.output_mode: valid (default, output = input − 2·halo) | zero | reflect | edge (output = input size). parameters.preprocessing: true (default: raw intensities; the bundle's scale_linear is applied) | false.`,
+        description: `${binaryNote}. ${inferParamsNote}`,
         parameters: [idParam, { name: 'v', in: 'path', required: true, schema: { type: 'string' } }],
         requestBody: {
           content: {
@@ -238,7 +249,65 @@ export const openApiDocument = {
             },
           },
           ...ERRORS,
+          ...SHM_DISABLED,
         },
+      },
+    },
+    '/v2/systemsharedmemory/status': {
+      get: {
+        summary: 'every registered system shared-memory region',
+        description: shmNote,
+        responses: { '200': ok('regions', ref('SystemSharedMemoryStatus')), ...SHM_DISABLED },
+      },
+    },
+    '/v2/systemsharedmemory/region/{name}/status': {
+      get: {
+        summary: 'one registered system shared-memory region (a one-element array)',
+        description: shmNote,
+        parameters: [nameParam],
+        responses: {
+          '200': ok('region', ref('SystemSharedMemoryStatus')),
+          '400': ERRORS['400'],
+          '404': err('no region of that name'),
+          ...SHM_DISABLED,
+        },
+      },
+    },
+    '/v2/systemsharedmemory/region/{name}/register': {
+      post: {
+        summary:
+          'register a POSIX shared-memory object the client created (key /name = <shmDir>/name; never created by the server)',
+        description: `${shmNote}. The key must name a regular file directly in the shm folder (no '/' inside, no symlink); offset + byte_size must lie within it.`,
+        security: [{ bearer: [] }],
+        parameters: [nameParam],
+        requestBody: { required: true, ...json(ref('SystemSharedMemoryRegister')) },
+        responses: {
+          '200': done('registered'),
+          '400': err('bad body or name, no such object, or the region exceeds it'),
+          '401': AUTH['401'],
+          '403': err(
+            'wrong bearer token; a key leading out of the shm folder, a symlink, or an object the server may not open',
+          ),
+          '409': err('a region of that name is registered already'),
+          ...SHM_DISABLED,
+        },
+      },
+    },
+    '/v2/systemsharedmemory/unregister': {
+      post: {
+        summary: 'unregister every system shared-memory region',
+        description: shmNote,
+        security: [{ bearer: [] }],
+        responses: { '200': done('unregistered'), ...AUTH, ...SHM_DISABLED },
+      },
+    },
+    '/v2/systemsharedmemory/region/{name}/unregister': {
+      post: {
+        summary: 'unregister one system shared-memory region (an unknown name is a no-op, as in Triton)',
+        description: shmNote,
+        security: [{ bearer: [] }],
+        parameters: [nameParam],
+        responses: { '200': done('unregistered'), '400': ERRORS['400'], ...AUTH, ...SHM_DISABLED },
       },
     },
     '/predict/{id}': {

@@ -24,6 +24,8 @@ interface ServeOpts {
   requestTimeoutMs?: string;
   workers?: string;
   logLevel?: string;
+  sharedMemory?: string;
+  shmDir?: string;
 }
 
 function flagLayer(o: ServeOpts): ConfigInput {
@@ -40,6 +42,8 @@ function flagLayer(o: ServeOpts): ConfigInput {
     requestTimeoutMs: o.requestTimeoutMs,
     workers: o.workers,
     logLevel: o.logLevel,
+    sharedMemory: o.sharedMemory,
+    shmDir: o.shmDir,
   };
 }
 
@@ -61,6 +65,11 @@ export function serveCommand(io: Io): Command {
     .option('--request-timeout-ms <n>', 'per-request compute timeout (default 120000)')
     .option('--workers <n>', 'onnxruntime worker threads per model (default 1)')
     .option('--log-level <level>', 'debug | info | warn | error | silent (default info)')
+    .option(
+      '--shared-memory <mode>',
+      "off | system: Triton's system shared-memory extension for clients on this machine (default off; see docs/server.md)",
+    )
+    .option('--shm-dir <dir>', 'where shared-memory keys live (default /dev/shm)')
     .addHelpText(
       'after',
       '\nRoutes: see docs/server.md or GET /openapi.json. Logs: one JSON object per line on stderr.',

@@ -1,32 +1,11 @@
 /** Volume jobs: submit (202), state, server-sent progress events, cancel. Bearer-token protected. */
-import { timingSafeEqual } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response, Router } from 'express';
+import express, { Router } from 'express';
+import { bearerAuth } from '../auth.js';
 import type { Ctx } from '../context.js';
 import { assertReady } from '../context.js';
 import { ServeError } from '../errors.js';
 import { type JobSpec, TERMINAL } from '../jobs/job-store.js';
 import { parseRoi } from '../zarr-args.js';
-
-function auth(token: string | undefined) {
-  const want = token === undefined ? undefined : Buffer.from(token);
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (!want) return next();
-    const h = req.headers.authorization;
-    if (!h) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="emzoo jobs"');
-      throw new ServeError('Unauthorized', 'jobs need a bearer token', {
-        hint: "send Authorization: Bearer <token> (the server's --token)",
-      });
-    }
-    const got = Buffer.from(/^Bearer (.+)$/.exec(h)?.[1] ?? '');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) {
-      throw new ServeError('Forbidden', 'the bearer token is not valid here', {
-        hint: 'use the token the server was started with (--token or EMZOO_SERVE_TOKEN)',
-      });
-    }
-    next();
-  };
-}
 
 const SPEC_KEYS = ['model', 'input', 'output', 'roi', 'block', 'outputDtype'];
 
@@ -64,7 +43,7 @@ function parseSpec(body: unknown): JobSpec {
 
 export function jobRoutes(ctx: Ctx): Router {
   const r = Router();
-  const guard = auth(ctx.config.token);
+  const guard = bearerAuth(ctx.config.token, 'jobs');
   r.post('/jobs', guard, express.json({ limit: '64kb' }), async (req, res) => {
     assertReady(ctx);
     const rec = await ctx.jobs.submit(parseSpec(req.body));

@@ -5,19 +5,23 @@
  * size tiled; `parameters.output_mode` = valid (default) | zero | reflect | edge.
  */
 import express, { Router } from 'express';
+import type { NdArray } from '../../runtime/index.js';
 import type { Ctx } from '../context.js';
 import { assertReady, guarded } from '../context.js';
 import { ServeError } from '../errors.js';
 import { inferBatch, parseOutputMode } from '../infer.js';
-import { encodeInferResponse, parseInferRequest } from '../kserve-codec.js';
+import { encodeInferResponse, parseInferRequest, tensorFromBytes } from '../kserve-codec.js';
 import { v2Metadata } from '../model-facts.js';
+import { assertSharedMemory } from './shared-memory.js';
 
 const VERSION = '0.1.0';
 
 export function v2Routes(ctx: Ctx): Router {
   const r = Router();
   r.get('/v2', (_req, res) => {
-    res.json({ name: 'emzoo', version: VERSION, extensions: ['binary_tensor_data'] });
+    const extensions = ['binary_tensor_data'];
+    if (ctx.config.sharedMemory === 'system') extensions.push('system_shared_memory');
+    res.json({ name: 'emzoo', version: VERSION, extensions });
   });
   const version = (v: string | undefined) => {
     if (v !== undefined && v !== '1') {
@@ -70,9 +74,18 @@ export function v2Routes(ctx: Ctx): Router {
         hint: 'false: the tensor is already normalised (network space); true (default): raw intensities',
       });
     }
+    // Shared memory: every region checked before any compute; the input's bytes read from it.
+    const outShm = parsed.outputs[0]?.shm;
+    const inShm = 'shm' in input.tensor ? input.tensor : undefined;
+    if (inShm || outShm) assertSharedMemory(ctx);
+    if (inShm) ctx.shm.check(inShm.shm, `input '${input.name}'`);
+    if (outShm) ctx.shm.check(outShm, `output '${b.output.name}'`);
+    const x = inShm
+      ? tensorFromBytes(inShm, await ctx.shm.read(inShm.shm, `input '${input.name}'`))
+      : (input.tensor as NdArray);
     const out = await guarded(ctx, req, res, id, async (signal) => {
       const backend = await ctx.catalog.backend(id);
-      return inferBatch(entry, backend, input.tensor, {
+      return inferBatch(entry, backend, x, {
         mode,
         preprocess: pre !== false,
         memoryBudgetBytes: ctx.config.memoryBudgetBytes,
@@ -80,10 +93,23 @@ export function v2Routes(ctx: Ctx): Router {
         onBlock: () => ctx.metrics.blocks.inc({ model: id, source: 'request' }),
       });
     });
-    const binary = parsed.outputs[0]?.binary ?? parsed.binaryDefault;
+    if (outShm) {
+      const bytes = new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength);
+      if (outShm.byteSize < bytes.byteLength) {
+        throw new ServeError(
+          'InvalidArgument',
+          `output '${b.output.name}' [${out.shape}] FP32 needs ${bytes.byteLength} bytes; shared_memory_byte_size is ${outShm.byteSize}`,
+          {
+            hint: `set the output's shared_memory_byte_size to ${bytes.byteLength} (a region at least that large)`,
+          },
+        );
+      }
+      await ctx.shm.write(outShm, bytes, `output '${b.output.name}'`);
+    }
+    const binary = outShm ? false : (parsed.outputs[0]?.binary ?? parsed.binaryDefault);
     const enc = encodeInferResponse(
       { model_name: id, model_version: '1', ...(parsed.id === undefined ? {} : { id: parsed.id }) },
-      [{ name: b.output.name, tensor: out, binary }],
+      [{ name: b.output.name, tensor: out, binary, ...(outShm ? { shm: outShm } : {}) }],
     );
     if (enc.headerLength !== undefined)
       res.setHeader('Inference-Header-Content-Length', String(enc.headerLength));

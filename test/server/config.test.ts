@@ -45,6 +45,19 @@ describe('resolveConfig', () => {
     expect(() => configFromFile(file)).toThrow(/unknown key\(s\) prot/);
   });
 
+  test('shared memory: off by default, system needs an existing shm folder', () => {
+    expect(resolveConfig([{}]).sharedMemory).toBe('off');
+    expect(resolveConfig([configFromEnv({ EMZOO_SERVE_SHARED_MEMORY: 'system' })]).sharedMemory).toBe(
+      'system',
+    );
+    expect(() => resolveConfig([{ sharedMemory: 'cuda' }])).toThrow(
+      /sharedMemory must be one of off, system/,
+    );
+    expect(() => resolveConfig([{ sharedMemory: 'system', shmDir: '/nonexistent-shm' }])).toThrow(
+      /shmDir \/nonexistent-shm is not a directory/,
+    );
+  });
+
   test('`serve` with a bad flag exits 2 with the problem and a hint', async () => {
     const err: string[] = [];
     const code = await main(['serve', '--port', '99999'], { out: () => {}, err: (t) => err.push(t) });

@@ -1,0 +1,26 @@
+/** The bearer-token guard of the protected routes (jobs; shared-memory register/unregister). */
+import { timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { ServeError } from './errors.js';
+
+/** Express middleware: passes when no token is configured, else needs `Authorization: Bearer <token>`. */
+export function bearerAuth(token: string | undefined, what: string) {
+  const want = token === undefined ? undefined : Buffer.from(token);
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!want) return next();
+    const h = req.headers.authorization;
+    if (!h) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="emzoo"');
+      throw new ServeError('Unauthorized', `${what} need a bearer token`, {
+        hint: "send Authorization: Bearer <token> (the server's --token)",
+      });
+    }
+    const got = Buffer.from(/^Bearer (.+)$/.exec(h)?.[1] ?? '');
+    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+      throw new ServeError('Forbidden', 'the bearer token is not valid here', {
+        hint: 'use the token the server was started with (--token or EMZOO_SERVE_TOKEN)',
+      });
+    }
+    next();
+  };
+}
