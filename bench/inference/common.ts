@@ -124,6 +124,7 @@ export interface BundleGeometry {
   readonly gain: number;
   readonly offset: number;
   readonly inputName: string;
+  readonly outputName: string;
   readonly voxelSizeNm: number[];
 }
 
@@ -142,6 +143,7 @@ export async function bundleGeometry(dir: string): Promise<BundleGeometry> {
     gain: pre.gain,
     offset: pre.offset,
     inputName: b.input.name,
+    outputName: b.output.name,
     voxelSizeNm: [...b.input.voxel_size_nm],
   };
 }

@@ -10,12 +10,19 @@
  *                       on the body when the server aligns the binary part, else a copy)
  *   HTTP node:http      the same request through node:http, read into one buffer (no concat)
  *   HTTP tritonclient   the same through Triton's Python client (skip with --triton 0)
- * Overhead = HTTP / in-process − 1 (goal ≤ 10 %).
+ *   node:http + system shm        the system shared-memory extension from Node: per request the
+ *                       client pwrites the input into its tmpfs object, sends a small JSON request
+ *                       naming both regions, and reads the output object into a fresh buffer
+ *   HTTP tritonclient + system shm  the same as a Triton user: regions from
+ *                       tritonclient.utils.shared_memory, input copied in per request, output
+ *                       viewed in place (numpy over the mmap)
+ * The server runs with --shared-memory system. Overhead = HTTP / in-process − 1 (goal ≤ 10 %).
  *
  *   node --import tsx bench/inference/server-overhead.ts [--preset lsd-small-mtlsd] [--block 128] [--rounds 5]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { loadBackend, type NdArray, ndarray, predictArray, writeNpy } from '../../runtime/index.js';
@@ -56,6 +63,8 @@ async function startServe(weights: string, work: string): Promise<{ url: string;
       '1',
       '--request-timeout-ms',
       '600000',
+      '--shared-memory',
+      'system',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -179,6 +188,97 @@ function inferNodeHttp(
   });
 }
 
+/** Regions of the Node shm client: tmpfs objects it creates itself and registers. */
+interface NodeShm {
+  readonly input: import('node:fs/promises').FileHandle;
+  readonly output: import('node:fs/promises').FileHandle;
+  readonly outBytes: number;
+  readonly files: readonly string[];
+}
+
+async function setupNodeShm(url: string, inBytes: number, outBytes: number): Promise<NodeShm> {
+  const tag = `emzoo-bench-node-${process.pid}`;
+  const files = [`/dev/shm/${tag}-in`, `/dev/shm/${tag}-out`];
+  writeFileSync(files[0] as string, Buffer.alloc(inBytes));
+  writeFileSync(files[1] as string, Buffer.alloc(outBytes));
+  for (const [name, key, size] of [
+    ['node-in', `/${tag}-in`, inBytes],
+    ['node-out', `/${tag}-out`, outBytes],
+  ] as const) {
+    const r = await fetch(`${url}/v2/systemsharedmemory/region/${name}/register`, {
+      method: 'POST',
+      body: JSON.stringify({ key, offset: 0, byte_size: size }),
+    });
+    if (!r.ok) throw new Error(`register ${name} → ${r.status}: ${await r.text()}`);
+  }
+  return {
+    input: await open(files[0] as string, 'r+'),
+    output: await open(files[1] as string, 'r'),
+    outBytes,
+    files,
+  };
+}
+
+/** Input pwritten into its object, a small JSON request over node:http, the output object read into a fresh buffer. */
+async function inferNodeShm(
+  url: string,
+  model: string,
+  names: { readonly inputName: string; readonly outputName: string },
+  raw: Uint8Array,
+  shape: number[],
+  regions: NodeShm,
+): Promise<NdArray<'float32'>> {
+  await regions.input.write(raw, 0, raw.byteLength, 0);
+  const body = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: names.inputName,
+          shape,
+          datatype: 'UINT8',
+          parameters: { shared_memory_region: 'node-in', shared_memory_byte_size: raw.byteLength },
+        },
+      ],
+      outputs: [
+        {
+          name: names.outputName,
+          parameters: { shared_memory_region: 'node-out', shared_memory_byte_size: regions.outBytes },
+        },
+      ],
+    }),
+  );
+  const meta = await new Promise<{ outputs: { shape: number[] }[] }>((resolve, reject) => {
+    const req = httpRequest(
+      `${url}/v2/models/${model}/infer`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(body.byteLength) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode !== 200) reject(new Error(`infer → ${res.statusCode}: ${text.slice(0, 500)}`));
+          else resolve(JSON.parse(text));
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+  const shapeOut = meta.outputs[0]?.shape ?? [];
+  const data = new Float32Array(shapeOut.reduce((a, b) => a * b, 1));
+  const bytes = new Uint8Array(data.buffer);
+  for (let at = 0; at < bytes.length; ) {
+    const { bytesRead } = await regions.output.read(bytes, at, bytes.length - at, at);
+    if (bytesRead === 0) throw new Error('output object shorter than the answer');
+    at += bytesRead;
+  }
+  return { dtype: 'float32', shape: shapeOut, data };
+}
+
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Number.POSITIVE_INFINITY;
   let m = 0;
@@ -226,6 +326,8 @@ async function main() {
   const { url, child } = await startServe(weights, work);
   const backend = await loadBackend(join(bundle, 'model.onnx'), { workers: 1 }); // = server defaults
   const triton = opt.triton ? pythonWorker(join(HERE, 'triton_client_worker.py')) : undefined;
+  const outBytes = outVox * g.outputChannels * 4;
+  const nodeShm = await setupNodeShm(url, raw.byteLength, outBytes);
   try {
     const inProcess = async () => {
       const x = norm(); // preprocessing is part of what the server does per request, so it is timed
@@ -253,6 +355,7 @@ async function main() {
       );
     const http = () => inferHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
     const nodeHttp = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
+    const nodeShmRun = () => inferNodeShm(url, opt.preset, g, raw, [1, 1, s, s, s], nodeShm);
 
     // Same numbers from every path (else the timings compare different work).
     const ref = await inProcess();
@@ -260,14 +363,24 @@ async function main() {
     const refNpy = join(work, `ref-${s}.npy`);
     await writeNpy(refNpy, ref);
     const viaNodeHttp = await nodeHttp();
+    const viaNodeShm = await nodeShmRun();
     const checks = [
       `HTTP (fetch) max |Δ| vs in-process = ${maxAbsDiff(viaHttp.data, ref.data).toExponential(2)}`,
       `HTTP (node:http) max |Δ| = ${maxAbsDiff(viaNodeHttp.data, ref.data).toExponential(2)}`,
+      `node:http + system shm max |Δ| = ${maxAbsDiff(viaNodeShm.data, ref.data).toExponential(2)}`,
     ];
     if (triton) {
-      await triton.ask({ cmd: 'setup', url: url.replace('http://', ''), model: opt.preset, input: rawNpy });
+      await triton.ask({
+        cmd: 'setup',
+        url: url.replace('http://', ''),
+        model: opt.preset,
+        input: rawNpy,
+        shm: true,
+      });
       const c = await triton.ask({ cmd: 'check', reference: refNpy });
       checks.push(`tritonclient max |Δ| = ${Number(c.max_abs).toExponential(2)}`);
+      const cs = await triton.ask({ cmd: 'check', reference: refNpy, shm: true });
+      checks.push(`tritonclient + system shm max |Δ| = ${Number(cs.max_abs).toExponential(2)}`);
     }
     const v = await tiled('valid'); // also the warm-up of its block shape
     checks.push(`predictArray extent valid max |Δ| = ${maxAbsDiff(v.data, ref.data).toExponential(2)}`);
@@ -277,9 +390,17 @@ async function main() {
       | 'in-process tiled'
       | 'HTTP Node fetch'
       | 'HTTP node:http'
-      | 'HTTP tritonclient';
-    const rowsUsed: Row[] = ['in-process run', 'in-process tiled', 'HTTP Node fetch', 'HTTP node:http'];
-    if (triton) rowsUsed.push('HTTP tritonclient');
+      | 'node:http + system shm'
+      | 'HTTP tritonclient'
+      | 'HTTP tritonclient + system shm';
+    const rowsUsed: Row[] = [
+      'in-process run',
+      'in-process tiled',
+      'HTTP Node fetch',
+      'HTTP node:http',
+      'node:http + system shm',
+    ];
+    if (triton) rowsUsed.push('HTTP tritonclient', 'HTTP tritonclient + system shm');
     // CPU ms per request as well as wall ms: on a shared machine wall time carries the scheduler's
     // waits (several per request for the HTTP paths: client, server main thread, server worker),
     // CPU time does not. In-process: this process (its worker thread included); HTTP via fetch:
@@ -293,9 +414,10 @@ async function main() {
       return (u.user + u.system) / 1000;
     };
     const once = async (r: Row): Promise<{ wall: number; cpu: number; server: number }> => {
-      if (r === 'HTTP tritonclient') {
+      if (r === 'HTTP tritonclient' || r === 'HTTP tritonclient + system shm') {
         // Its client's CPU is in the Python process: not counted.
-        return { wall: Number((await triton?.ask({ cmd: 'run' }))?.ms), cpu: Number.NaN, server: Number.NaN };
+        const ms = (await triton?.ask({ cmd: 'run', shm: r !== 'HTTP tritonclient' }))?.ms;
+        return { wall: Number(ms), cpu: Number.NaN, server: Number.NaN };
       }
       const t0 = performance.now();
       const c0 = cpuMs();
@@ -303,9 +425,10 @@ async function main() {
       if (r === 'in-process run') await inProcess();
       else if (r === 'in-process tiled') await tiled('valid');
       else if (r === 'HTTP node:http') await nodeHttp();
+      else if (r === 'node:http + system shm') await nodeShmRun();
       else await http();
       const wall = performance.now() - t0;
-      const server = r.startsWith('HTTP') ? serverCpuMs() - s0 : Number.NaN;
+      const server = r.startsWith('in-process') ? Number.NaN : serverCpuMs() - s0;
       return { wall, cpu: cpuMs() - c0 + (Number.isNaN(server) ? 0 : server), server };
     };
     const times = new Map<Row, number[]>();
@@ -353,7 +476,7 @@ async function main() {
         }),
       ),
     );
-    for (const r of ['HTTP Node fetch', 'HTTP node:http'] as const) {
+    for (const r of ['HTTP Node fetch', 'HTTP node:http', 'node:http + system shm'] as const) {
       const h = median(times.get(r) ?? []);
       const hc = median(cpus.get(r) ?? []);
       console.log(
@@ -366,6 +489,8 @@ async function main() {
     triton?.close();
     await backend.dispose();
     child.kill('SIGTERM');
+    await Promise.all([nodeShm.input.close(), nodeShm.output.close()]);
+    for (const f of nodeShm.files) rmSync(f, { force: true });
   }
 }
 
