@@ -213,6 +213,7 @@ export const openApiDocument = {
           },
           ...ERRORS,
           ...SHM_DISABLED,
+          ...AUTH, // only for requests that use shared memory, when the server has a token
         },
       },
     },

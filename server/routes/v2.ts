@@ -7,6 +7,7 @@
 import express, { Router } from 'express';
 import type { NdArray } from '../../runtime/index.js';
 import type { Ctx } from '../context.js';
+import { checkBearer } from '../auth.js';
 import { assertReady, guarded } from '../context.js';
 import { ServeError } from '../errors.js';
 import { inferBatch, parseOutputMode } from '../infer.js';
@@ -77,7 +78,11 @@ export function v2Routes(ctx: Ctx): Router {
     // Shared memory: every region checked before any compute; the input's bytes read from it.
     const outShm = parsed.outputs[0]?.shm;
     const inShm = 'shm' in input.tensor ? input.tensor : undefined;
-    if (inShm || outShm) assertSharedMemory(ctx);
+    if (inShm || outShm) {
+      assertSharedMemory(ctx);
+      // Reading or writing a region is as sensitive as registering one.
+      checkBearer(ctx.config.token, req, res, 'infer requests that use shared memory');
+    }
     if (inShm) ctx.shm.check(inShm.shm, `input '${input.name}'`);
     if (outShm) ctx.shm.check(outShm, `output '${b.output.name}'`);
     const x = inShm

@@ -71,7 +71,7 @@ def infer(shm_in=None, shm_out=None):
     else: i.set_data_from_numpy(x, binary_data=True)
     o = h.InferRequestedOutput(no, binary_data=True)
     if shm_out: o.set_shared_memory(*shm_out)
-    return c.infer(model, [i], outputs=[o])
+    return c.infer(model, [i], outputs=[o], headers=dict(auth) if (shm_in or shm_out) else None)  # a fresh dict: infer() writes into it
 ref = infer().as_numpy(no)
 nin, nout = x.nbytes, ref.nbytes
 hin = shm.create_shared_memory_region("in", f"/{tag}-py-in", nin)
@@ -96,6 +96,12 @@ try:
         out["no_token"] = None
     except h.InferenceServerException as e:
         out["no_token"] = e.status()
+    try:
+        i = h.InferInput(ni, list(x.shape), "FP32"); i.set_shared_memory("in", nin)
+        c.infer(model, [i])
+        out["infer_no_token"] = None
+    except h.InferenceServerException as e:
+        out["infer_no_token"] = e.status()
     c.unregister_system_shared_memory("in", headers=auth)
     out["after_one"] = [s["name"] for s in c.get_system_shared_memory_status()]
     try:
@@ -139,6 +145,7 @@ test('tritonclient unchanged: inputs and outputs through system shared memory eq
   expect(r.out_only_equal).toBe(true);
   expect(r.in_only_equal).toBe(true);
   expect(r.no_token).toBe('401');
+  expect(r.infer_no_token).toBe('401');
   expect(r.after_one).toEqual(['out']);
   expect(r.unregistered[0]).toBe('400');
   expect(r.unregistered[1]).toMatch(/no system shared-memory region 'in' is registered/);
@@ -160,6 +167,7 @@ describe('a Node client on the tmpfs files', () => {
     const shape = [1, 1, 56, 56, 56];
     const viaShm = await fetch(`${srv.url}/v2/models/${LSD}/infer`, {
       method: 'POST',
+      headers: auth, // a request that touches shared memory needs the token, as registering does
       body: JSON.stringify({
         inputs: [
           {
@@ -217,7 +225,8 @@ const inferBody = (input: Record<string, unknown>, output?: Record<string, unkno
   inputs: [{ name: 'raw', shape: [1, 1, 44, 44, 44], datatype: 'FP32', ...input }],
   ...(output ? { outputs: [{ name: 'prediction', parameters: output }] } : {}),
 });
-const infer = (base: string, body: unknown) => post(base, `/v2/models/${LSD}/infer`, body, {});
+const infer = (base: string, body: unknown, headers: Record<string, string> = auth) =>
+  post(base, `/v2/models/${LSD}/infer`, body, headers);
 const IN_BYTES = 44 ** 3 * 4;
 
 describe('bad requests: the right 4xx, a body matching openapi.json, the server still healthy', () => {
@@ -394,6 +403,20 @@ describe('bad requests: the right 4xx, a body matching openapi.json, the server 
       template: '/v2/systemsharedmemory/unregister',
       status: 403,
       code: 'Forbidden',
+    },
+    {
+      name: 'infer through a registered region without the token',
+      run: () =>
+        infer(
+          srv.url,
+          inferBody({ parameters: { shared_memory_region: 'small', shared_memory_byte_size: IN_BYTES } }),
+          {},
+        ),
+      method: 'POST',
+      template: INFER,
+      status: 401,
+      code: 'Unauthorized',
+      message: /infer requests that use shared memory need a bearer token/,
     },
     {
       name: 'status of an unknown region',
