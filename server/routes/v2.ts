@@ -6,8 +6,8 @@
  */
 import express, { Router } from 'express';
 import type { NdArray } from '../../runtime/index.js';
-import type { Ctx } from '../context.js';
 import { checkBearer } from '../auth.js';
+import type { Ctx } from '../context.js';
 import { assertReady, guarded } from '../context.js';
 import { ServeError } from '../errors.js';
 import { inferBatch, parseOutputMode } from '../infer.js';
