@@ -27,7 +27,7 @@ if [ "$SMOKE" = 1 ]; then
   ANISO_HELD=32,192,192
 else
   OUT=${OUT:-weights}
-  : "${ITERS_LSD:=3000}" "${ITERS_SYNFUL:=2000}" "${ITERS_SYNISTER:=2000}" "${ITERS_MICRON:=2500}"
+  : "${ITERS_LSD:=5000}" "${ITERS_SYNFUL:=2000}" "${ITERS_SYNISTER:=2000}" "${ITERS_MICRON:=2500}"
   # Synful gets a larger held-out volume than LSD: 128^3 holds only ~17 partner pairs
   ISO_TRAIN=192,192,192 ISO_HELD=128,128,128 SYN_HELD=160,160,160 ANISO_TRAIN=64,512,512
   ANISO_HELD=48,384,384
