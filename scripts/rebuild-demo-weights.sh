@@ -3,7 +3,7 @@
 # synthesize training and held-out volumes -> `emzoo train` each small preset -> `emzoo export
 # --checkpoint` -> `emzoo evaluate --write` (held-out metrics into bundle.yaml's training record).
 #
-#   bash scripts/rebuild-demo-weights.sh            # the real thing (~1 h 15 min on 2 free cores)
+#   bash scripts/rebuild-demo-weights.sh            # the real thing (~3 h 10 min on 2 free cores)
 #   SMOKE=1 bash scripts/rebuild-demo-weights.sh    # a few iterations into $WORK/weights (minutes)
 #
 # Environment: WORK (scratch folder, default /tmp/emzoo-demo-weights[-smoke]), OUT (bundle folder,
@@ -11,7 +11,7 @@
 # ITERS_MICRON (training iterations), LR_LSD / LR_SYNFUL / LR_SYNISTER / LR_MICRON (learning
 # rates), NICE (nice level of the heavy steps, default 0). Post-processing thresholds are chosen
 # on the training volume (`emzoo evaluate --tune-on`), never on the held-out one.
-# Two lanes run side by side, one thread each: LSD then Synister, Synful then Micron.
+# Two lanes run side by side, one thread each: Synful then Synister, Micron then LSD.
 # See docs/demo-weights.md for timings and the metrics reached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ if [ "$SMOKE" = 1 ]; then
   ANISO_HELD=32,192,192
 else
   OUT=${OUT:-weights}
-  : "${ITERS_LSD:=5000}" "${ITERS_SYNFUL:=2000}" "${ITERS_SYNISTER:=2000}" "${ITERS_MICRON:=2500}"
+  : "${ITERS_LSD:=5000}" "${ITERS_SYNFUL:=14000}" "${ITERS_SYNISTER:=2000}" "${ITERS_MICRON:=10500}"
   # Synful gets a larger held-out volume than LSD: 128^3 holds only ~17 partner pairs
   ISO_TRAIN=192,192,192 ISO_HELD=128,128,128 SYN_HELD=160,160,160 ANISO_TRAIN=64,512,512
   ANISO_HELD=48,384,384
@@ -84,18 +84,18 @@ model() {
 (
   # dense models: test tensors at the smallest valid size (k = 0); the automatic k (outputs of
   # >= 16 voxels per axis) and the zoo/ variant's input-sized padded test output would make
-  # each bundle 10-20 MB
-  model lsd-small-mtlsd lsd-mtlsd-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_LSD" \
-    "$LR_LSD" 0
+  # each bundle 10-20 MB. Lanes balanced by CPU time: Synful + Synister, Micron + LSD.
+  model synful-small synful-demo "$WORK/train_iso.zarr" "$WORK/held_synful.zarr" "$ITERS_SYNFUL" \
+    "$LR_SYNFUL" 0
   model synister-small synister-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" \
     "$ITERS_SYNISTER" "$LR_SYNISTER"
 ) &
 LANE_A=$!
 (
-  model synful-small synful-demo "$WORK/train_iso.zarr" "$WORK/held_synful.zarr" "$ITERS_SYNFUL" \
-    "$LR_SYNFUL" 0
   model micron-small micron-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" \
     "$ITERS_MICRON" "$LR_MICRON" 6  # k = 6: a 27x96x96 test input (k = 0 makes a cover of a few pixels)
+  model lsd-small-mtlsd lsd-mtlsd-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_LSD" \
+    "$LR_LSD" 0
 ) &
 LANE_B=$!
 FAILED=0
