@@ -24,19 +24,23 @@ if [ "$SMOKE" = 1 ]; then
   OUT=${OUT:-$WORK/weights}
   : "${ITERS_LSD:=4}" "${ITERS_SYNFUL:=4}" "${ITERS_SYNISTER:=4}" "${ITERS_MICRON:=4}"
   ISO_TRAIN=96,96,96 ISO_HELD=64,64,64 SYN_HELD=64,64,64 ANISO_TRAIN=32,256,256
-  ANISO_HELD=32,192,192
+  ANISO_HELD=32,192,192 ANISO_EXTRA=16,192,192 N_EXTRA=${N_EXTRA:-2}
 else
   OUT=${OUT:-weights}
   : "${ITERS_LSD:=5000}" "${ITERS_SYNFUL:=14000}" "${ITERS_SYNISTER:=2000}" "${ITERS_MICRON:=10500}"
   # Synful gets a larger held-out volume than LSD: 128^3 holds only ~17 partner pairs
   ISO_TRAIN=192,192,192 ISO_HELD=128,128,128 SYN_HELD=160,160,160 ANISO_TRAIN=64,512,512
   ANISO_HELD=48,384,384
+  # Synister's class belongs to a neuron: one volume holds ~120 neurons with a synapse, too few
+  # to learn transmitters rather than neurons; each extra volume adds ~60 new ones
+  ANISO_EXTRA=32,384,384 N_EXTRA=${N_EXTRA:-12}
 fi
 # learning rates: 10x the originals' (LSD/Synful/Micron 5e-5, Synister 1e-4); the demo nets are
 # small and trained for thousands, not hundreds of thousands, of iterations
 : "${LR_LSD:=5e-4}" "${LR_SYNFUL:=5e-4}" "${LR_SYNISTER:=1e-3}" "${LR_MICRON:=5e-4}"
-# fixed seeds: training volumes 1 and 2, held-out volumes 101 and 102, weights/data stream 0
-SEED_ISO=1 SEED_ANISO=2 HELD_ISO=101 HELD_ANISO=102 TRAIN_SEED=0
+# fixed seeds: training volumes 1 and 2 (+ 200, 201, ... for the extra anisotropic ones),
+# held-out volumes 101 and 102, weights/data stream 0
+SEED_ISO=1 SEED_ANISO=2 SEED_EXTRA=200 HELD_ISO=101 HELD_ANISO=102 TRAIN_SEED=0
 DENSITY_ISO=40     # presynaptic sites per um^3 (Synful needs partners in small 8 nm volumes)
 DENSITY_ANISO=60   # Synister: ~270 sites in the training volume, ~120 held out
 mkdir -p "$WORK" "$OUT"
@@ -58,14 +62,26 @@ run "$EMZOO" synth --out "$WORK/train_aniso.zarr" --shape "$ANISO_TRAIN" --mode 
 run "$EMZOO" synth --out "$WORK/held_aniso.zarr" --shape "$ANISO_HELD" --mode anisotropic \
   --seed $HELD_ANISO --synapse-density $DENSITY_ANISO --json &
 wait
+ANISO_SET=("$WORK/train_aniso.zarr")  # Synister and Micron train on all of them (emzoo.data.mosaic)
+for ((i = 0; i < N_EXTRA; i++)); do
+  ANISO_SET+=("$WORK/train_aniso_extra_$i.zarr")
+  run "$EMZOO" synth --out "$WORK/train_aniso_extra_$i.zarr" --shape "$ANISO_EXTRA" \
+    --mode anisotropic --seed $((SEED_EXTRA + i)) --synapse-density $DENSITY_ANISO --json &
+  if (( i % 2 == 1 )); then wait; fi
+done
+wait
 
 # one model: train -> export (newest checkpoint) -> evaluate on the held-out volume
 model() {
-  local preset=$1 id=$2 train=$3 held=$4 iters=$5 lr=$6 test_k=${7:-}
+  # $3: the training volume(s), space-separated; thresholds are tuned on the first
+  local preset=$1 id=$2 held=$4 iters=$5 lr=$6 test_k=${7:-}
+  local -a train_set
+  read -r -a train_set <<<"$3"
+  local train=${train_set[0]}
   local run_dir="$WORK/runs/$id"
-  echo "[$(stamp)] train $preset ($iters iterations)"
+  echo "[$(stamp)] train $preset ($iters iterations, ${#train_set[@]} volume(s))"
   rm -rf "$run_dir"  # a fresh run: every rebuild starts from the same seed
-  run "$EMZOO" train --preset "$preset" --data "$train" --iterations "$iters" --out "$run_dir" \
+  run "$EMZOO" train --preset "$preset" --data "${train_set[@]}" --iterations "$iters" --out "$run_dir" \
     --seed $TRAIN_SEED --threads 1 --save-every "$iters" --log-every 10 --augment kornia-light \
     --lr "$lr" \
     >"$WORK/$id.train.log" 2>&1
@@ -87,12 +103,12 @@ model() {
   # each bundle 10-20 MB. Lanes balanced by CPU time: Synful + Synister, Micron + LSD.
   model synful-small synful-demo "$WORK/train_iso.zarr" "$WORK/held_synful.zarr" "$ITERS_SYNFUL" \
     "$LR_SYNFUL" 0
-  model synister-small synister-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" \
+  model synister-small synister-demo "${ANISO_SET[*]}" "$WORK/held_aniso.zarr" \
     "$ITERS_SYNISTER" "$LR_SYNISTER"
 ) &
 LANE_A=$!
 (
-  model micron-small micron-demo "$WORK/train_aniso.zarr" "$WORK/held_aniso.zarr" \
+  model micron-small micron-demo "${ANISO_SET[*]}" "$WORK/held_aniso.zarr" \
     "$ITERS_MICRON" "$LR_MICRON" 6  # k = 6: a 27x96x96 test input (k = 0 makes a cover of a few pixels)
   model lsd-small-mtlsd lsd-mtlsd-demo "$WORK/train_iso.zarr" "$WORK/held_iso.zarr" "$ITERS_LSD" \
     "$LR_LSD" 0

@@ -26,9 +26,8 @@ def iso():
     return generate_volume((32, 64, 64), "isotropic", seed=2, synapse_density=80.0)
 
 
-def test_full_size_anisotropic_volume_is_fast(aniso):
-    volume, seconds = aniso
-    assert seconds < 60, f"(40,256,256) took {seconds:.1f} s"
+def test_full_size_anisotropic_volume(aniso):
+    volume, _ = aniso
     assert volume.raw.shape == (40, 256, 256) and volume.raw.dtype == np.uint8
     assert volume.voxel_size == (40.0, 4.0, 4.0)
     assert volume.neurons.dtype == np.uint64 and volume.neurons.min() >= 1  # densely labelled
@@ -104,15 +103,28 @@ def test_microtubules_lie_inside_neurites_and_feed_micron_targets(aniso):
     assert mt.dtype == np.uint64 and (mt > 0).sum() > 100
     ids, lines = volume.microtubules.polylines()
     assert len(ids) >= 10 and all(len(line) >= 2 for line in lines)
-    # each rasterised track runs (almost) entirely through one neuron
-    for track in np.unique(mt)[1:20]:
-        _neurons, counts = np.unique(volume.neurons[mt == track], return_counts=True)
-        assert counts.max() / counts.sum() > 0.8
+    # each rasterised track runs entirely through one neuron (checked voxel by voxel when placed)
+    for track in np.unique(mt)[1:]:
+        assert len(np.unique(volume.neurons[mt == track])) == 1
     # node locations are inside the volume, in nm
     assert np.all(volume.microtubules.nodes >= 0)
     assert np.all(volume.microtubules.nodes < np.array(volume.shape) * volume.voxel_size)
     soft_mask = micron_targets(mt[:8, :64, :64], volume.voxel_size)[9]
     assert soft_mask[mt[:8, :64, :64] > 0].min() > 0
+
+
+def test_microtubules_show_with_real_em_contrast(aniso):
+    """Track voxels are darker than the cytoplasm away from tracks by > 2 noise std (0.12 on
+    the 0-1 scale: 31 grey levels); generator version 1 gave about one."""
+    volume, _ = aniso
+    labels, mt, raw = volume.neurons, volume.microtubule_labels, volume.raw.astype(np.float64)
+    edge = np.zeros(labels.shape, bool)
+    edge[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    edge[:, :, 1:] |= labels[:, :, 1:] != labels[:, :, :-1]
+    membrane = ndimage.binary_dilation(edge, np.ones((1, 5, 5), bool))
+    far = ndimage.distance_transform_edt(mt == 0, sampling=volume.voxel_size) > 40
+    on_track = raw[(mt > 0) & ~membrane].mean()
+    assert on_track < raw[far & ~membrane].mean() - 2 * 0.12 * 255
 
 
 def test_synful_targets_from_a_synthetic_volume(aniso):

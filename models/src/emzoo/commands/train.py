@@ -30,7 +30,11 @@ def _positive(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", required=True, help="preset name (see `emzoo presets`)")
     parser.add_argument(
-        "--data", required=True, help="training volume: .zarr, .n5 or CREMI .hdf/.h5"
+        "--data",
+        required=True,
+        nargs="+",
+        help="training volume(s): .zarr, .n5 or CREMI .hdf/.h5; several are sampled by size "
+        "(many volumes give many independent neurons, as Synister needs)",
     )
     parser.add_argument(
         "--iterations", type=_positive, required=True, help="train up to this iteration"
@@ -112,10 +116,11 @@ def run(args: argparse.Namespace) -> int:
             f"--stage1 {args.stage1} does not exist",
             hint="train the stage-1 LSD preset first and pass its checkpoint or bundle",
         )
-    if not Path(args.data).exists():
-        raise InvalidInput(
-            f"--data {args.data} does not exist", hint="write a volume with `emzoo synth`"
-        )
+    for path in args.data:
+        if not Path(path).exists():
+            raise InvalidInput(
+                f"--data {path} does not exist", hint="write a volume with `emzoo synth`"
+            )
     if args.lr is not None and not args.lr > 0:
         raise InvalidInput(f"--lr {args.lr} must be positive", hint="e.g. --lr 5e-5")
     if args.workers < 0:
@@ -135,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     try:
-        factory = task_factory(preset, args.data, augment=augment, stage1=args.stage1)
+        data = args.data[0] if len(args.data) == 1 else args.data
+        factory = task_factory(preset, data, augment=augment, stage1=args.stage1)
         result = train(factory, cfg, preset.name)
     except EmzooError:
         raise

@@ -18,11 +18,12 @@ def bundle_training(record: dict[str, Any]) -> dict[str, Any]:
     names = [k for k in (history[0] if history else {}) if k != "iteration"]
     final = {k: sum(float(h[k]) for h in history) / len(history) for k in names}
     synthetic = bool(record.get("synthetic", False))
-    source = str(record.get("data", "unknown"))
-    desc = record.get("data_description") or f"volume {source}"
+    data = record.get("data", "unknown")
+    sources = [str(d) for d in data] if isinstance(data, list) else [str(data)]
+    desc = record.get("data_description") or f"volume {', '.join(sources)}"
     opt = record.get("optimizer", {})
     out: dict[str, Any] = {
-        "data": {"description": desc, "sources": [source], "synthetic": synthetic},
+        "data": {"description": desc, "sources": sources, "synthetic": synthetic},
         "iterations": int(record.get("iterations", 0)),
         "seed": cfg.get("seed"),
         "batch_size": int(cfg.get("batch_size") or 1) * world,

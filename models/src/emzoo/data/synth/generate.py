@@ -28,7 +28,7 @@ from emzoo.data.volume import EMVolume, Microtubules, Synapses
 from emzoo.errors import InvalidInput
 from emzoo.targets.micron import rasterize_tracks
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: microtubules and postsynaptic densities with real-EM contrast
 
 
 def _section_shifts(rng, mode, n: int) -> np.ndarray:

@@ -31,14 +31,21 @@ def _offset_path(rng, branch: Branch, start: int, stop: int, magnitude: float) -
 def _inside_runs(
     points: np.ndarray, labels: np.ndarray, grid: Grid, neurite: int
 ) -> list[np.ndarray]:
-    """Maximal runs of consecutive points (and segment midpoints) inside the neurite's label."""
+    """Maximal runs of consecutive points inside the neurite's label whose connecting segments
+    stay inside too, voxel by voxel as Micron's targets rasterise them (line_nd between the
+    nodes' voxels), so a track never crosses into a neighbour."""
+    from skimage.draw import line_nd
 
     def ok(p):
         return grid.contains(p) and labels[tuple(grid.index(p))] == neurite
 
+    def segment_ok(a, b):
+        voxels = line_nd(grid.index(a), grid.index(b), endpoint=True)
+        return bool(np.all(labels[voxels] == neurite))
+
     runs, current = [], []
     for k, p in enumerate(points):
-        if ok(p) and (not current or ok((p + points[k - 1]) / 2)):
+        if ok(p) and (not current or segment_ok(points[k - 1], p)):
             current.append(p)
         else:
             if len(current) >= 2:

@@ -81,8 +81,12 @@ def paint_microtubules(image, labels, grid: Grid, tracks) -> None:
             if hit is None:
                 continue
             window, dist = hit
-            wall = np.exp(-(((dist - 10.0) / 3.5) ** 2)) * (labels[window] == neurite)
-            _paint(image, window, (0.5 * wall).astype(np.float32), 0.22)
+            own = labels[window] == neurite
+            # real-EM contrast: a dark protein wall (outer diameter 25 nm) around a paler lumen
+            wall = np.exp(-(((dist - 10.0) / 4.0) ** 2))
+            lumen = _soft(dist, 8.0)
+            alpha = np.maximum(0.85 * wall, 0.35 * lumen) * own
+            _paint(image, window, alpha.astype(np.float32), 0.12)
 
 
 def paint_synapses(
@@ -96,7 +100,8 @@ def paint_synapses(
             if hit is None:
                 continue
             window, dist = hit
-            rim = style.rim * np.exp(-(((dist - radius) / 2.5) ** 2))
+            # the membrane: a dark ring ~6 nm thick, as a vesicle's bilayer images in real EM
+            rim = style.rim * np.exp(-(((dist - radius) / 3.5) ** 2))
             core = core_dark * _soft(dist, radius - 3.0)
             _paint(image, window, np.maximum(rim, core).astype(np.float32), 0.12)
         # T-bar: pedestal from the membrane into the bouton, topped by a platform
@@ -138,8 +143,9 @@ def paint_synapses(
                 np.sqrt((z - contact[0]) ** 2 + (y - contact[1]) ** 2 + (x - contact[2]) ** 2)
                 < 75.0
             )
-            psd = (local == neuron) & near & (to_pre <= 22.0)
-            _paint(image, window, (0.55 * psd).astype(np.float32), 0.12)
+            # a dense band as thick as in real EM (~30 nm), darker than the membrane next to it
+            psd = (local == neuron) & near & (to_pre <= 30.0)
+            _paint(image, window, (0.8 * psd).astype(np.float32), 0.08)
 
 
 def finish(rng, image: np.ndarray, mode: Mode) -> np.ndarray:

@@ -22,13 +22,14 @@ class VesicleStyle:
 # class order = emzoo.targets.TRANSMITTERS. Each class differs from every other in at least one
 # of size (>= 10 nm apart, beyond the 8 % jitter) and interior (clear / grey / dense core), so a
 # CNN that sees the vesicles can separate them; intensity statistics of the crop alone cannot.
+# Counts are 1.5x version 1's: boutons are packed with vesicles.
 VESICLE_STYLES = (
-    VesicleStyle(30.0, 45, 0.00, 0.75),  # gaba: small clear vesicles, dark rim
-    VesicleStyle(42.0, 60, 0.00, 0.55),  # acetylcholine: many larger clear vesicles, faint rim
-    VesicleStyle(40.0, 42, 0.35, 0.55),  # glutamate: medium, grey interior
-    VesicleStyle(55.0, 26, 0.75, 0.60),  # serotonin: dense-core vesicles
-    VesicleStyle(75.0, 16, 0.45, 0.50),  # octopamine: large grey dense-core vesicles
-    VesicleStyle(58.0, 32, 0.12, 0.80),  # dopamine: large, nearly clear, dark rim
+    VesicleStyle(30.0, 68, 0.00, 0.75),  # gaba: small clear vesicles, dark rim
+    VesicleStyle(42.0, 90, 0.00, 0.55),  # acetylcholine: many larger clear vesicles, faint rim
+    VesicleStyle(40.0, 63, 0.35, 0.55),  # glutamate: medium, grey interior
+    VesicleStyle(55.0, 39, 0.75, 0.60),  # serotonin: dense-core vesicles
+    VesicleStyle(75.0, 24, 0.45, 0.50),  # octopamine: large grey dense-core vesicles
+    VesicleStyle(58.0, 48, 0.12, 0.80),  # dopamine: large, nearly clear, dark rim
 )
 TRANSMITTER_PRIOR = (0.2, 0.3, 0.2, 0.1, 0.1, 0.1)
 
@@ -121,7 +122,9 @@ def vesicle_centres(
     scale = rng.normal(1.0, 0.08)
     count = max(4, int(style.count * rng.normal(1.0, 0.25)))
     cloud_radius = rng.uniform(90.0, 140.0)
-    centre = site.pre - site.normal * cloud_radius * 0.75
+    # boutons are packed with vesicles around the T-bar: the cloud is centred half its radius
+    # behind the site (version 1: three quarters, so a small crop saw less of it)
+    centre = site.pre - site.normal * cloud_radius * 0.5
     centres, radii = [], []
     for _ in range(count * 6):
         if len(centres) >= count:

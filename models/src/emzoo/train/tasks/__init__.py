@@ -19,23 +19,24 @@ DEFAULT_BATCH_SIZE = {"lsd": 1, "synful": 1, "synister": 8, "micron": 1}
 
 def build_task(
     preset: Preset,
-    data: str | Path,
+    data: str | Path | list[str | Path],
     env: DistEnv,
     cfg: TrainConfig,
     augment: str = DEFAULT_PROFILE,
     stage1: str | Path | None = None,
 ) -> Task:
-    """The task pipeline for ``preset.task`` on ``data``; the data stream is seeded per rank.
+    """The task pipeline for ``preset.task`` on ``data`` (one volume, or a list laid side by
+    side: emzoo.data.mosaic); the data stream is seeded per rank.
 
     ``augment``: an augmentation profile (emzoo.augment.profiles.PROFILES); ``stage1``: the
     stage-1 LSD checkpoint or bundle of an autocontext preset."""
     import importlib
 
     from emzoo.augment.profiles import check_profile
-    from emzoo.train.tasks.common import load_volume
+    from emzoo.train.tasks.common import load_volumes
 
     check_profile(augment)
-    volume = load_volume(data)
+    volume = load_volumes(data, preset)
     module = importlib.import_module(f"emzoo.train.tasks.{preset.task}")
     # data workers are forked processes, which must not touch CUDA: they augment on the CPU
     device = env.device if cfg.workers == 0 else torch.device("cpu")
@@ -49,16 +50,26 @@ def build_task(
         augment=augment,
         stage1=None if stage1 is None else str(stage1),
     )
-    task.record.setdefault("data", str(data))
+    paths = [str(data)] if isinstance(data, (str, Path)) else [str(p) for p in data]
+    task.record.setdefault("data", paths[0] if len(paths) == 1 else paths)
     task.record.setdefault("task_kind", preset.task)
     synthetic = volume.attrs.get("generator") == "emzoo.data.synth"
     task.record.setdefault("synthetic", synthetic)
     if synthetic:
         a = volume.attrs
+        parts = a["mosaic"]["volumes"] if "mosaic" in a else [a]
+        seeds = ", ".join(str(p.get("seed")) for p in parts)
+        shapes = sorted({tuple(p.get("shape") or volume.shape) for p in parts})
+        what = (
+            f"volume from `emzoo synth` (seed {seeds}"
+            if len(parts) == 1
+            else f"volumes from `emzoo synth` ({len(parts)}: seeds {seeds}"
+        )
         task.record.setdefault(
             "data_description",
-            f"synthetic {a.get('mode')} EM volume from `emzoo synth` (seed {a.get('seed')}, "
-            f"shape {tuple(volume.shape)}, generator version {a.get('generator_version')})",
+            f"synthetic {a.get('mode')} EM {what}, shape "
+            f"{', '.join(str(s) for s in shapes)}, generator version "
+            f"{parts[0].get('generator_version', a.get('generator_version'))})",
         )
     task.record.setdefault("data_shape", list(volume.shape))
     task.record.setdefault("voxel_size_nm", list(volume.voxel_size))
@@ -67,7 +78,7 @@ def build_task(
 
 def task_factory(
     preset: Preset,
-    data: str | Path,
+    data: str | Path | list[str | Path],
     augment: str = DEFAULT_PROFILE,
     stage1: str | Path | None = None,
 ):

@@ -24,7 +24,20 @@ def load_volume(path: str | Path) -> EMVolume:
         )
     from emzoo.data import read_volume
 
-    return read_volume(path)
+    volume = read_volume(path)
+    volume.attrs.setdefault("path", str(path))
+    return volume
+
+
+def load_volumes(paths, preset: Preset) -> EMVolume:
+    """One volume, or several laid side by side (emzoo.data.mosaic) with gaps wider than any
+    request of ``preset`` (input box plus the augmentation margins), so samples never mix."""
+    from emzoo.data.mosaic import mosaic
+
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    volumes = [load_volume(p) for p in paths]
+    gap = 2 * int(max(preset.train_input_shape)) + 16
+    return mosaic(volumes, gap)
 
 
 def _ints(values, what: str) -> tuple[int, int, int]:
@@ -128,11 +141,17 @@ def uniform_sampler(volume: EMVolume, voxel_size, offset, out_shape, mask=None, 
     with ``mask``, retried until at least ``min_masked`` of the output box is masked in."""
     lo, hi = volume_box(volume, voxel_size, offset)
     half = np.asarray(out_shape) * np.asarray(voxel_size) / 2
-    a, b = lo + half, np.maximum(hi - half, lo + half)
+    # several volumes side by side (emzoo.data.mosaic): pick one by its size, then a centre in it
+    tiles = np.asarray(volume.attrs.get("tiles") or [[lo, hi]], np.float64)
+    a = tiles[:, 0] + half
+    b = np.maximum(tiles[:, 1] - half, a)
+    weight = np.prod(tiles[:, 1] - tiles[:, 0], axis=1)
+    weight = weight / weight.sum()
 
     def sample(rng):
         for _ in range(20):
-            c = rng.uniform(a, b)
+            t = int(rng.choice(len(tiles), p=weight)) if len(tiles) > 1 else 0
+            c = rng.uniform(a[t], b[t])
             if mask is None or min_masked <= 0:
                 return c, {}
             v0 = np.floor((c - half - lo) / voxel_size).astype(int)
