@@ -30,13 +30,14 @@ TUNABLE: dict[str, Tunable] = {
     "lsd": Tunable(
         "seg_threshold", (0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9), "adapted_rand_error", True
     ),
-    # the originals filter components by their summed probability too (FANC: sum_score > 12)
+    # the originals filter components by their summed probability too (FANC: sum_score > 12);
+    # the grid reaches past 80, where trained demo nets' best filter used to sit at its edge
     "synful": Tunable(
         "synful_threshold",
-        (0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+        (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
         "synful_f1",
         False,
-        ("synful_min_score", (0.0, 5.0, 10.0, 20.0, 40.0, 80.0)),
+        ("synful_min_score", (0.0, 5.0, 10.0, 20.0, 40.0, 80.0, 120.0, 160.0, 240.0)),
     ),
     "micron": Tunable(
         "micron_threshold", (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5), "soft_mask_f1", False
