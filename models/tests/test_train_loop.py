@@ -80,3 +80,25 @@ def test_data_workers_give_the_same_trajectory(tmp_path):
     inline = train(make_toy_task_dropout, _cfg(tmp_path / "inline", 6), preset="toy")
     workers = train(make_toy_task_dropout, _cfg(tmp_path / "workers", 6, workers=2), preset="toy")
     assert workers.losses == inline.losses
+
+
+def _dead_toy_task(env, cfg):
+    """The toy task with every ReLU of its first layer dead (bias far below any activation):
+    the output is the last layer's bias for every input, as in a collapsed classifier."""
+    from _toy_task import make_toy_task
+
+    task = make_toy_task(env, cfg)
+    with torch.no_grad():
+        task.model.body[0].bias.fill_(-1e3)
+    return task
+
+
+def test_a_network_with_constant_output_is_reported_once(tmp_path, capsys):
+    res = train(_dead_toy_task, _cfg(tmp_path / "dead", 8), preset="toy")
+    err = capsys.readouterr().err
+    assert err.count("the same for every input") == 1 and "iteration 5" in err
+    assert "lower --lr" in err
+    assert len(res.record["warnings"]) == 1
+    live = train(make_toy_task_dropout, _cfg(tmp_path / "live", 8), preset="toy")
+    assert "the same for every input" not in capsys.readouterr().err
+    assert "warnings" not in live.record

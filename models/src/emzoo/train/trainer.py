@@ -8,6 +8,7 @@ iteration, so nothing depends on how many steps ran in this process. Only rank 0
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from emzoo.train.checkpoint import (
 )
 from emzoo.train.config import TrainConfig
 from emzoo.train.distributed import DistEnv, init_distributed, mix_seed, shutdown
+from emzoo.train.health import ConstantOutputWatch
 from emzoo.train.record import bundle_training
 from emzoo.train.scalar_log import ScalarLog
 from emzoo.train.task import Heads, Task, total_loss
@@ -155,6 +157,7 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
         }
         record.update(iterations=start, history=history)
         losses: list[float] = []
+        watch = ConstantOutputWatch()
         ckpt_path = None
         t0 = tick = time.perf_counter()
         last_logged = start
@@ -186,6 +189,11 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
                 del history[:-HISTORY_KEPT]  # the CSV has every row; checkpoints stay small
                 if env.is_main:
                     print(f"iteration {step}: loss {vals[0]:.6g}", flush=True)
+                warning = watch.update(step, heads, row["lr"])
+                if warning is not None:
+                    record.setdefault("warnings", []).append(warning)
+                    if env.is_main:
+                        print(warning, file=sys.stderr, flush=True)
             if step % cfg.save_every == 0 or step == cfg.iterations:
                 seconds = time.perf_counter() - t0
                 record.update(
