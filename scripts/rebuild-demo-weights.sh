@@ -35,9 +35,10 @@ else
   # to learn transmitters rather than neurons; each extra volume adds ~60 new ones
   ANISO_EXTRA=32,384,384 N_EXTRA=${N_EXTRA:-12}
 fi
-# learning rates: 10x the originals' (LSD/Synful/Micron 5e-5, Synister 1e-4); the demo nets are
-# small and trained for thousands, not hundreds of thousands, of iterations
-: "${LR_LSD:=5e-4}" "${LR_SYNFUL:=5e-4}" "${LR_SYNISTER:=1e-3}" "${LR_MICRON:=5e-4}"
+# learning rates: 10x the originals' for the U-Nets (5e-5); the demo nets are small and trained
+# for thousands, not hundreds of thousands, of iterations. Synister keeps the originals' 1e-4: at
+# 1e-3 its fully connected layer died (every ReLU negative) within 500 iterations
+: "${LR_LSD:=5e-4}" "${LR_SYNFUL:=5e-4}" "${LR_SYNISTER:=1e-4}" "${LR_MICRON:=5e-4}"
 # fixed seeds: training volumes 1 and 2 (+ 200, 201, ... for the extra anisotropic ones),
 # held-out volumes 101 and 102, weights/data stream 0
 SEED_ISO=1 SEED_ANISO=2 SEED_EXTRA=200 HELD_ISO=101 HELD_ANISO=102 TRAIN_SEED=0
