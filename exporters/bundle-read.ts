@@ -74,6 +74,9 @@ export interface BundleYaml {
   readonly training: Record<string, unknown> | null;
   readonly roundtrip: {
     readonly tolerance_abs: number;
+    /** Absent in earlier bundles, whose rule was |a − e| ≤ tolerance_abs. */
+    readonly tolerance_rel?: number;
+    readonly tolerance_scale?: number;
     readonly onnx: Errors;
     readonly torchscript: Errors;
     readonly state_dict: Errors;

@@ -14,7 +14,7 @@ export {
 export { PROFILES, type Profile, parseProfiles } from './profiles.js';
 export { CONSUMER_OF, validateWithProfiles } from './rdf-validate.js';
 export { parseRdfYaml, rdfToYaml } from './rdf-yaml.js';
-export { REPRODUCE_ATOL, reproduceTestOutput } from './reproduce.js';
+export { reproduceTestOutput } from './reproduce.js';
 export { tensorToTiff } from './sample-tiff.js';
 export { encodeTiff, type TiffStack } from './tiff-write.js';
 export { readZip, type ZipContents } from './zip-read.js';

@@ -136,7 +136,7 @@ export async function packageBundle(bundleDir: string, opts: PackageOptions): Pr
     };
   }
   progress(`reproducing ${files.testOutput} with onnxruntime (${files.onnx})`);
-  const reproduction = await reproduceTestOutput(read, undefined, files);
+  const reproduction = await reproduceTestOutput(read, files);
   if (plan.validOnnx !== undefined) {
     progress('reproducing test_output.npy with the valid-output model.onnx (shipped for emzoo predict)');
     await reproduceTestOutput(read);

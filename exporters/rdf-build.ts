@@ -147,7 +147,7 @@ export function buildRdf({
             r.atol,
             0.01 * Math.max(Math.abs(r.outputRange[0]), Math.abs(r.outputRange[1])),
           ),
-          relative_tolerance: 1e-3,
+          relative_tolerance: Math.max(r.rtol, 1e-3),
           mismatched_elements_per_million: 0,
         },
       ],
@@ -183,6 +183,7 @@ export function buildRdf({
       preset: b.preset,
       software: b.software,
       reproduce_atol: r.atol,
+      reproduce_rtol: r.rtol,
       profiles: [...profiles],
     },
   };

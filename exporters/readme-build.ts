@@ -112,7 +112,7 @@ export function buildReadme(b: Bundle, r: Reproduction, profiles: readonly Profi
     '|---|---|',
     ...rt,
     ...sizeRows,
-    `| onnxruntime-node vs test_output.npy (at packaging) | ${fmt(r.maxAbsError)} (limit ${fmt(r.atol)}) |`,
+    `| onnxruntime-node vs test_output.npy (at packaging) | ${fmt(r.maxAbsError)} (limit ${fmt(r.atol)} + ${r.rtol}·|e|) |`,
     '',
     `Test input shape ${r.inputShape.join(' × ')}, output shape ${r.outputShape.join(' × ')}, output range [${fmt(r.outputRange[0])}, ${fmt(r.outputRange[1])}].`,
     ...trainingLines(b.training),

@@ -5,17 +5,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from './bundle-read.js';
-import { compareTensors } from './compare.js';
+import { bundleTolerance, compareTensors } from './compare.js';
 import { ExportError } from './errors.js';
 import { type Float32Nd, parseNpy } from './npy.js';
 import { loadOnnx } from './onnx-run.js';
 import { applyScaleLinear } from './preprocess.js';
 
-export const REPRODUCE_ATOL = 1e-4;
-
 export interface Reproduction {
   readonly maxAbsError: number;
+  /** The bundle's tolerance on this output: |a − e| ≤ atol + rtol·|e|. */
   readonly atol: number;
+  readonly rtol: number;
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
   readonly outputRange: readonly [number, number];
@@ -42,18 +42,15 @@ export function readTestTensors(
   };
 }
 
-/** Throws ReproduceFailed unless max |onnx(pre(test_input)) - test_output| ≤ atol. */
-export async function reproduceTestOutput(
-  b: Bundle,
-  atol = REPRODUCE_ATOL,
-  files: ReproduceFiles = MAIN,
-): Promise<Reproduction> {
+/** Throws ReproduceFailed unless onnx(pre(test_input)) equals test_output within the bundle's tolerance. */
+export async function reproduceTestOutput(b: Bundle, files: ReproduceFiles = MAIN): Promise<Reproduction> {
   const input = parseNpy(readFileSync(join(b.dir, 'test_input.npy')), 'test_input.npy');
   const output = files.expected ?? parseNpy(readFileSync(join(b.dir, files.testOutput)), files.testOutput);
   const model = await loadOnnx(join(b.dir, files.onnx), `${b.id}/${files.onnx}`);
   try {
     const actual = await model.run(applyScaleLinear(input, b.input.preprocessing));
-    const cmp = compareTensors(actual, output, atol);
+    const tol = bundleTolerance(b.roundtrip, output);
+    const cmp = compareTensors(actual, output, tol);
     if (!cmp.sameShape) {
       throw new ExportError(
         'ReproduceFailed',
@@ -64,7 +61,7 @@ export async function reproduceTestOutput(
     if (cmp.mismatches > 0) {
       throw new ExportError(
         'ReproduceFailed',
-        `${b.id}: ${files.onnx} output differs from ${files.testOutput} (max abs error ${cmp.maxAbsError.toExponential(3)} > ${atol}, ${cmp.mismatches} elements off); no zip written`,
+        `${b.id}: ${files.onnx} output differs from ${files.testOutput} (max abs error ${cmp.maxAbsError.toExponential(3)}; ${cmp.mismatches} elements beyond |a − e| ≤ ${tol.abs.toExponential(3)} + ${tol.rel}·|e|); no zip written`,
         {
           hint: 'test_output.npy must be the model output on scale_linear(test_input.npy); re-export the bundle with `emzoo export`',
         },
@@ -78,7 +75,8 @@ export async function reproduceTestOutput(
     }
     return {
       maxAbsError: cmp.maxAbsError,
-      atol,
+      atol: tol.abs,
+      rtol: tol.rel,
       inputShape: input.shape,
       outputShape: output.shape,
       outputRange: [lo, hi],

@@ -110,6 +110,7 @@ def _zoo_tensor_problems(
     folder: Path, bundle: dict[str, Any], x: np.ndarray, y: np.ndarray
 ) -> list[str]:
     from emzoo.errors import ExportCheckFailed
+    from emzoo.export.roundtrip import Tolerance
     from emzoo.export.zoo_variant import check_padded
 
     tt = bundle["zoo_variant"]["test_tensor"]
@@ -123,7 +124,7 @@ def _zoo_tensor_problems(
     if list(yz.shape) != tt["shape"]:
         problems.append(f"{tt['file']}: shape {list(yz.shape)}, declared {tt['shape']}")
     try:
-        check_padded(yz, y, x.shape, bundle["roundtrip"]["tolerance_abs"], tt["file"])
+        check_padded(yz, y, x.shape, Tolerance.of(bundle["roundtrip"]), tt["file"])
     except ExportCheckFailed as err:
         problems.append(f"{tt['file']}: {err} (must be test_output.npy centred in a zero halo)")
     return problems
@@ -131,12 +132,12 @@ def _zoo_tensor_problems(
 
 def _reproduce(folder: Path, bundle: dict[str, Any]) -> list[str]:
     from emzoo.export.onnx_export import OnnxRunner
-    from emzoo.export.roundtrip import compare
+    from emzoo.export.roundtrip import Tolerance, compare
 
     prep = bundle["input"]["preprocessing"]
     raw = np.load(folder / "test_input.npy")
     x = (raw * np.float32(prep["gain"]) + np.float32(prep["offset"])).astype(np.float32)
-    tol = bundle["roundtrip"]["tolerance_abs"]
+    tol = Tolerance.of(bundle["roundtrip"])
     pairs = [("model.onnx", "test_output.npy")]
     if "zoo_variant" in bundle:
         zoo = bundle["zoo_variant"]
@@ -151,12 +152,15 @@ def _reproduce(folder: Path, bundle: dict[str, Any]) -> list[str]:
         else:
             expected = np.load(folder / output)
         try:
-            errors = compare(OnnxRunner(folder / model)(x), expected, model)
+            errors = compare(OnnxRunner(folder / model)(x), expected, model, tol)
         except Exception as err:
             problems.append(f"{model}: does not run on test_input.npy ({err})")
             continue
-        if errors.max_abs > tol:
-            problems.append(f"{model}: differs from {output} by {errors.max_abs:.3g} > {tol:g}")
+        if not errors.used <= 1.0:
+            problems.append(
+                f"{model}: differs from {output} by up to {errors.max_abs:.3g}, beyond "
+                f"|a - e| ≤ {errors.atol:.3g} + {errors.rtol:g}·|e|"
+            )
     return problems
 
 

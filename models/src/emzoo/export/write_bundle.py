@@ -20,7 +20,7 @@ from emzoo.export.bundle_yaml import ExportFacts, build_bundle, dump
 from emzoo.export.checkpoint import check_matches, load_checkpoint
 from emzoo.export.hashes import hash_files
 from emzoo.export.onnx_export import OnnxRunner, export_onnx
-from emzoo.export.roundtrip import RELATIVE_FLOOR, TOLERANCE_ABS, compare, require, require_not_flat
+from emzoo.export.roundtrip import RELATIVE_FLOOR, Tolerance, compare, require, require_not_flat
 from emzoo.export.schema import check_against_schema
 from emzoo.export.shapes import halo as compute_halo
 from emzoo.export.state_dict_export import predict_isolated, write_state_dict
@@ -48,7 +48,7 @@ class ExportOptions:
     force: bool = False  # replace an existing bundle folder
     license: str = "MIT"
     authors: list[dict[str, str]] = field(default_factory=lambda: list(DEFAULT_AUTHORS))
-    tolerance: float = TOLERANCE_ABS
+    tolerance: Tolerance = field(default_factory=Tolerance)
 
 
 Progress = Callable[[str], None]
@@ -85,14 +85,12 @@ def _size_check(
             )
             ref = _run_torch(net, x)
             e_onnx = require(
-                compare(onnx_run(x), ref, f"ONNX at batch {batch}, k {k}"),
+                compare(onnx_run(x), ref, f"ONNX at batch {batch}, k {k}", opts.tolerance),
                 f"ONNX at batch {batch}, k {k}",
-                opts.tolerance,
             )
             e_ts = require(
-                compare(ts_run(x), ref, f"TorchScript at batch {batch}, k {k}"),
+                compare(ts_run(x), ref, f"TorchScript at batch {batch}, k {k}", opts.tolerance),
                 f"TorchScript at batch {batch}, k {k}",
-                opts.tolerance,
             )
             rows.append(
                 {
@@ -143,21 +141,22 @@ def _write(preset: Preset, opts: ExportOptions, folder: Path, say: Progress) -> 
         net, preset, folder / "model.onnx", opset=opts.opset, exporter=opts.exporter
     )
     onnx_run = OnnxRunner(folder / "model.onnx")
-    e_onnx = require(compare(onnx_run(x), y, "ONNX"), "ONNX (onnxruntime CPU)", opts.tolerance)
+    e_onnx = require(compare(onnx_run(x), y, "ONNX", opts.tolerance), "ONNX (onnxruntime CPU)")
     step(f"ONNX ok: max abs {e_onnx.max_abs:.2e}, max rel {e_onnx.max_rel:.2e}")
 
     step("exporting TorchScript")
     export_torchscript(net, folder / "model.torchscript.pt")
     ts_run = TorchScriptRunner(folder / "model.torchscript.pt")
-    e_ts = require(compare(ts_run(x), y, "TorchScript"), "TorchScript", opts.tolerance)
+    e_ts = require(compare(ts_run(x), y, "TorchScript", opts.tolerance), "TorchScript")
     step(f"TorchScript ok: max abs {e_ts.max_abs:.2e}, max rel {e_ts.max_rel:.2e}")
 
     callable_name = write_state_dict(net, folder)
     step("checking state_dict.pt + architecture.py in an isolated interpreter")
     e_sd = require(
-        compare(predict_isolated(folder, callable_name, kwargs, x), y, "state dict"),
+        compare(
+            predict_isolated(folder, callable_name, kwargs, x), y, "state dict", opts.tolerance
+        ),
         "state_dict.pt + architecture.py",
-        opts.tolerance,
     )
     step(f"state dict ok: max abs {e_sd.max_abs:.2e}, max rel {e_sd.max_rel:.2e}")
 
@@ -199,7 +198,7 @@ def _write(preset: Preset, opts: ExportOptions, folder: Path, say: Progress) -> 
         trained=opts.checkpoint is not None,
         training=training,
         roundtrip={
-            "tolerance_abs": opts.tolerance,
+            **opts.tolerance.as_dict(),
             "relative_floor": RELATIVE_FLOOR,
             "test_input_shape": list(x.shape),
             "onnx": e_onnx.as_dict(),

@@ -23,7 +23,7 @@ import torch
 
 from emzoo.errors import ExportCheckFailed
 from emzoo.export.onnx_export import OnnxRunner, export_onnx
-from emzoo.export.roundtrip import compare, require
+from emzoo.export.roundtrip import Tolerance, compare, require
 from emzoo.export.state_dict_export import predict_isolated
 from emzoo.export.test_tensors import make_test_input, preprocess
 from emzoo.export.torchscript_export import TorchScriptRunner, export_torchscript
@@ -63,12 +63,12 @@ def pad_valid(valid: np.ndarray, x_shape: tuple) -> np.ndarray:
     return np.pad(valid.astype(np.float32), pads)
 
 
-def check_padded(padded: np.ndarray, valid: np.ndarray, x_shape: tuple, tol: float, what: str):
+def check_padded(padded: np.ndarray, valid: np.ndarray, x_shape: tuple, tol: Tolerance, what: str):
     want = (*valid.shape[:2], *x_shape[2:])
     if padded.shape != want:
         raise ExportCheckFailed(f"{what}: padded output {padded.shape}, expected {want}")
     centre, border = centre_and_border(padded, valid)
-    require(compare(centre, valid, f"{what} centre"), f"{what} centre vs the valid output", tol)
+    require(compare(centre, valid, f"{what} centre", tol), f"{what} centre vs the valid output")
     if border.size and np.count_nonzero(border):
         raise ExportCheckFailed(f"{what}: the halo border is not zero-filled")
 
@@ -88,7 +88,7 @@ def write_zoo_variant(
     callable_name: str,
     kwargs: dict[str, Any],
     opset: int,
-    tolerance: float,
+    tolerance: Tolerance,
     size_check: bool,
     seed: int,
     step: Callable[[str], None],
@@ -102,15 +102,16 @@ def write_zoo_variant(
 
     opset_used = export_onnx(twin, preset, folder / ZOO_ONNX, opset=opset, exporter=ZOO_EXPORTER)
     onnx_run = OnnxRunner(folder / ZOO_ONNX)
-    e_onnx = require(compare(onnx_run(x), yz, "zoo ONNX"), "zoo ONNX (onnxruntime CPU)", tolerance)
+    e_onnx = require(compare(onnx_run(x), yz, "zoo ONNX", tolerance), "zoo ONNX (onnxruntime CPU)")
     export_torchscript(twin, folder / ZOO_TORCHSCRIPT)
     ts_run = TorchScriptRunner(folder / ZOO_TORCHSCRIPT)
-    e_ts = require(compare(ts_run(x), yz, "zoo TorchScript"), "zoo TorchScript", tolerance)
+    e_ts = require(compare(ts_run(x), yz, "zoo TorchScript", tolerance), "zoo TorchScript")
     zoo_kwargs = {**kwargs, **ZOO_KWARGS}
     e_sd = require(
-        compare(predict_isolated(folder, callable_name, zoo_kwargs, x), yz, "zoo state dict"),
+        compare(
+            predict_isolated(folder, callable_name, zoo_kwargs, x), yz, "zoo state dict", tolerance
+        ),
         "state_dict.pt + architecture.py with pad_output",
-        tolerance,
     )
     step(
         f"zoo variant ok (padded output {yz.shape}): ONNX {e_onnx.max_abs:.2e}, "
@@ -123,8 +124,8 @@ def write_zoo_variant(
             xk = preprocess(make_test_input(preset, k, seed + 31 * (k + 1)), preset.preprocessing)
             ref = _run(twin, xk)
             what = f"zoo variant at k {k}"
-            eo = require(compare(onnx_run(xk), ref, f"{what} ONNX"), f"{what} ONNX", tolerance)
-            et = require(compare(ts_run(xk), ref, f"{what} TorchScript"), f"{what} TS", tolerance)
+            eo = require(compare(onnx_run(xk), ref, f"{what} ONNX", tolerance), f"{what} ONNX")
+            et = require(compare(ts_run(xk), ref, f"{what} TorchScript", tolerance), f"{what} TS")
             sizes.append(
                 {
                     "batch": 1,
