@@ -39,8 +39,13 @@ TUNABLE: dict[str, Tunable] = {
         False,
         ("synful_min_score", (0.0, 5.0, 10.0, 20.0, 40.0, 80.0, 120.0, 160.0, 240.0)),
     ),
+    # the soft-mask target lies in [0, 0.4] (docs/demo-weights.md), so the grid is fine up there:
+    # a trained net's best threshold sat between 0.3 (F1 0.70) and 0.4 (0.38) on a 0.1 step
     "micron": Tunable(
-        "micron_threshold", (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5), "soft_mask_f1", False
+        "micron_threshold",
+        (0.05, 0.1, 0.15, 0.2, 0.25, 0.275, 0.3, 0.325, 0.35, 0.375, 0.4, 0.5),
+        "soft_mask_f1",
+        False,
     ),
 }
 
