@@ -75,7 +75,8 @@ wait
 # one model: train -> export (newest checkpoint) -> evaluate on the held-out volume
 model() {
   # $3: the training volume(s), space-separated; thresholds are tuned on the first
-  local preset=$1 id=$2 held=$4 iters=$5 lr=$6 test_k=${7:-}
+  # $8 = bn: recompute BatchNorm statistics on clean crops of the training volumes at export
+  local preset=$1 id=$2 held=$4 iters=$5 lr=$6 test_k=${7:-} bn=${8:-}
   local -a train_set
   read -r -a train_set <<<"$3"
   local train=${train_set[0]}
@@ -89,8 +90,10 @@ model() {
   local ckpt
   ckpt=$(ls "$run_dir"/checkpoints/checkpoint_*.pt | sort | tail -n 1)
   echo "[$(stamp)] export $id from $ckpt"
+  local -a recal=()
+  if [ "$bn" = bn ]; then recal=(--recalibrate-bn "${train_set[@]}"); fi
   OMP_NUM_THREADS=1 run "$EMZOO" export --preset "$preset" --checkpoint "$ckpt" --out "$OUT/$id" \
-    ${test_k:+--test-k "$test_k"} --force >"$WORK/$id.export.log" 2>&1
+    ${test_k:+--test-k "$test_k"} "${recal[@]}" --force >"$WORK/$id.export.log" 2>&1
   echo "[$(stamp)] evaluate $id on $held (threshold chosen on $train)"
   run "$EMZOO" evaluate --bundle "$OUT/$id" --data "$held" --tune-on "$train" --threads 1 \
     --write --json \
@@ -105,7 +108,7 @@ model() {
   model synful-small synful-demo "$WORK/train_iso.zarr" "$WORK/held_synful.zarr" "$ITERS_SYNFUL" \
     "$LR_SYNFUL" 0
   model synister-small synister-demo "${ANISO_SET[*]}" "$WORK/held_aniso.zarr" \
-    "$ITERS_SYNISTER" "$LR_SYNISTER"
+    "$ITERS_SYNISTER" "$LR_SYNISTER" "" bn
 ) &
 LANE_A=$!
 (

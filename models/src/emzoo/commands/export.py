@@ -53,6 +53,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--author", action="append", help="author name (repeatable; default 'emzoo contributors')"
     )
     p.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    p.add_argument(
+        "--recalibrate-bn",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="VOLUME",
+        help="recompute BatchNorm statistics on clean crops at the presynaptic sites of these "
+        "(training) volumes before export; training leaves them at augmented batches' (Synister)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         size_check=not args.skip_size_check,
         force=args.force,
         license=args.license,
+        recalibrate_bn=list(args.recalibrate_bn),
     )
     if args.author:
         opts.authors = [{"name": a} for a in args.author]

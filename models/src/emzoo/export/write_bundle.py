@@ -49,6 +49,8 @@ class ExportOptions:
     license: str = "MIT"
     authors: list[dict[str, str]] = field(default_factory=lambda: list(DEFAULT_AUTHORS))
     tolerance: Tolerance = field(default_factory=Tolerance)
+    # volumes whose clean inputs replace BatchNorm's running statistics (emzoo.export.bn_calibrate)
+    recalibrate_bn: list[Path] = field(default_factory=list)
 
 
 Progress = Callable[[str], None]
@@ -65,12 +67,28 @@ def _build_network(
     torch.manual_seed(opts.seed)
     net = preset.build().eval()
     if opts.checkpoint is None:
+        if opts.recalibrate_bn:
+            raise InvalidInput(
+                "--recalibrate-bn needs --checkpoint", hint="an untrained network has no statistics"
+            )
         return net, None
     ckpt = load_checkpoint(opts.checkpoint, preset)
     check_matches(net, ckpt, preset)
     net.load_state_dict(ckpt.state_dict)
     say(f"loaded checkpoint {opts.checkpoint} ({len(ckpt.state_dict)} tensors)")
-    return net.eval(), ckpt.training
+    training = ckpt.training
+    if opts.recalibrate_bn:
+        from emzoo.export.bn_calibrate import recalibrate_batchnorm
+
+        done = recalibrate_batchnorm(net, preset, opts.recalibrate_bn, seed=opts.seed)
+        note = (
+            f"BatchNorm statistics recomputed at export on {done['crops']} un-augmented crops at "
+            f"the presynaptic sites of {done['volumes']} training volume(s)"
+        )
+        say(note)
+        if training is not None:
+            training = {**training, "notes": f"{training.get('notes', '')}; {note}".lstrip("; ")}
+    return net.eval(), training
 
 
 def _size_check(
