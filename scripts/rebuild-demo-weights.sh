@@ -3,7 +3,7 @@
 # synthesize training and held-out volumes -> `emzoo train` each small preset -> `emzoo export
 # --checkpoint` -> `emzoo evaluate --write` (held-out metrics into bundle.yaml's training record).
 #
-#   bash scripts/rebuild-demo-weights.sh            # the real thing (~2 h 50 min on 2 free cores)
+#   bash scripts/rebuild-demo-weights.sh            # the real thing (~4 h on 2 free cores)
 #   SMOKE=1 bash scripts/rebuild-demo-weights.sh    # a few iterations into $WORK/weights (minutes)
 #
 # Environment: WORK (scratch folder, default /tmp/emzoo-demo-weights[-smoke]), OUT (bundle folder,
@@ -27,7 +27,7 @@ if [ "$SMOKE" = 1 ]; then
   ANISO_HELD=32,192,192 ANISO_EXTRA=16,192,192 N_EXTRA=${N_EXTRA:-2}
 else
   OUT=${OUT:-weights}
-  : "${ITERS_LSD:=5000}" "${ITERS_SYNFUL:=12000}" "${ITERS_SYNISTER:=2000}" "${ITERS_MICRON:=11000}"
+  : "${ITERS_LSD:=5000}" "${ITERS_SYNFUL:=12000}" "${ITERS_SYNISTER:=7500}" "${ITERS_MICRON:=11000}"
   # Synful gets a larger held-out volume than LSD: 128^3 holds only ~17 partner pairs
   ISO_TRAIN=192,192,192 ISO_HELD=128,128,128 SYN_HELD=160,160,160 ANISO_TRAIN=64,512,512
   ANISO_HELD=48,384,384
