@@ -34,20 +34,33 @@ def score_classes(
     }
 
 
+def presynaptic_sites(volume: EMVolume) -> np.ndarray:
+    """Synapse rows, one per presynaptic site with a known transmitter (a T-bar with k partners
+    repeats its row k times)."""
+    _, first = np.unique(volume.synapses.pre_ids, return_index=True)
+    return first[volume.synapse_transmitters()[first] >= 0]
+
+
+def presynaptic_crops(
+    volume: EMVolume, shape: tuple[int, ...], sites: np.ndarray | None = None
+) -> np.ndarray:
+    """(N, z, y, x) raw crops centred on the presynaptic sites (default: presynaptic_sites), as
+    Synister's inference feeds them to the network."""
+    sites = presynaptic_sites(volume) if sites is None else sites
+    locations = volume.synapses.pre_locations[sites]
+    voxels = np.floor((locations - np.asarray(volume.offset)) / np.asarray(volume.voxel_size))
+    return crops_around(volume.raw, voxels.astype(np.int64), tuple(int(s) for s in shape))
+
+
 def evaluate_synister(bundle: Bundle, volume: EMVolume, opts: EvalOptions) -> dict[str, float]:
-    syn = volume.synapses
-    classes = volume.synapse_transmitters()
-    # one sample per presynaptic site: a T-bar with k partners repeats its row k times
-    _, first = np.unique(syn.pre_ids, return_index=True)
-    first = first[classes[first] >= 0]
+    first = presynaptic_sites(volume)
     if len(first) == 0:
         raise InvalidInput(
             "the held-out volume has no synapse with a known transmitter",
             hint="use an emzoo synth volume (it stores the neuron → transmitter table)",
         )
-    locations = syn.pre_locations[first]
-    voxels = np.floor((locations - np.asarray(volume.offset)) / np.asarray(volume.voxel_size))
     shape = tuple(int(s) for s in bundle.meta["input"]["valid_size"]["min"])
-    crops = crops_around(volume.raw, voxels.astype(np.int64), shape)
+    crops = presynaptic_crops(volume, shape, first)
     probs = predict_classes(bundle, crops, Model(bundle, opts.threads))
-    return score_classes(probs, classes[first], volume.neurons_at(locations))
+    classes = volume.synapse_transmitters()[first]
+    return score_classes(probs, classes, volume.neurons_at(volume.synapses.pre_locations[first]))

@@ -19,22 +19,8 @@ import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from emzoo.errors import InvalidInput
+from emzoo.evaluate.synister import presynaptic_crops
 from emzoo.preset import Preset
-
-
-def presynaptic_crops(volume, shape: Sequence[int]) -> np.ndarray:
-    """(N, z, y, x) raw crops centred on each presynaptic site with a known transmitter: the crops
-    Synister's inference (and `emzoo evaluate`) feeds the network."""
-    from emzoo.evaluate.predict import crops_around
-
-    syn = volume.synapses
-    classes = volume.synapse_transmitters()
-    _, first = np.unique(syn.pre_ids, return_index=True)  # a T-bar with k partners is one site
-    first = first[classes[first] >= 0]
-    voxels = np.floor(
-        (syn.pre_locations[first] - np.asarray(volume.offset)) / np.asarray(volume.voxel_size)
-    )
-    return crops_around(volume.raw, voxels.astype(np.int64), tuple(int(s) for s in shape))
 
 
 def recalibrate_batchnorm(
