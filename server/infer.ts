@@ -4,8 +4,17 @@
  * jobs), class models run whole. Output modes for dense models:
  *   valid              output = input − 2·halo per axis, as the model itself defines it (default)
  *   zero|reflect|edge  output the input's size; the border context is padded that way
+ * Output datatypes: float32 (default) or uint8 = value·255 rounded and clamped, as `predict --uint8`
+ * and the original pipelines store affinities and masks; a quarter of the bytes to send.
  */
-import { blockBytes, isValidInput, type NdArray, ndarray, predictArray } from '../runtime/index.js';
+import {
+  blockBytes,
+  cropConvert,
+  isValidInput,
+  type NdArray,
+  ndarray,
+  predictArray,
+} from '../runtime/index.js';
 import type { CatalogEntry } from './catalog.js';
 import { ServeError } from './errors.js';
 import { geometryOf, preprocessingOf, validSizesText } from './model-facts.js';
@@ -21,8 +30,54 @@ export function parseOutputMode(v: unknown, where: string): OutputMode {
   });
 }
 
+export type OutputDtype = 'float32' | 'uint8';
+const OUTPUT_DATATYPES = { FP32: 'float32', UINT8: 'uint8' } as const satisfies Record<string, OutputDtype>;
+
+/**
+ * Request parameter `output_datatype` → the answer's dtype. UINT8 only where every channel lies in
+ * [0, 1] (sigmoid, softmax, clip01 activations): value·255 would clamp an unbounded channel.
+ */
+export function parseOutputDatatype(v: unknown, where: string, entry: CatalogEntry): OutputDtype {
+  if (v === undefined || v === 'FP32') return 'float32';
+  if (v !== 'UINT8') {
+    throw new ServeError('InvalidArgument', `${where} ${JSON.stringify(v)} is not an output datatype`, {
+      hint: `use one of ${Object.keys(OUTPUT_DATATYPES).join(', ')} (UINT8 = value·255, rounded and clamped)`,
+    });
+  }
+  const out = entry.bundle.output;
+  if (out.kind === 'classes') {
+    throw new ServeError(
+      'InvalidArgument',
+      `model '${entry.id}' answers class probabilities, not a uint8 image`,
+      {
+        hint: `leave ${where} out (FP32) for class models`,
+      },
+    );
+  }
+  const unbounded = unboundedChannels(entry);
+  if (unbounded.length > 0) {
+    throw new ServeError(
+      'InvalidArgument',
+      `model '${entry.id}' has channels that are not in [0, 1] (${unbounded.join(', ')}): uint8 (value·255) would clamp them`,
+      { hint: `leave ${where} out (FP32) for this model` },
+    );
+  }
+  return 'uint8';
+}
+
+const BOUNDED = new Set(['sigmoid', 'softmax', 'clip01']);
+
+/** Output channels whose activation (bundle.yaml semantics.channel_activations) is not bounded to [0, 1]. */
+export function unboundedChannels(entry: CatalogEntry): string[] {
+  const out = entry.bundle.output;
+  const acts = out.semantics.channel_activations;
+  return out.channel_names.filter((_, i) => !(Array.isArray(acts) && BOUNDED.has(acts[i] as string)));
+}
+
 export interface InferOptions {
   readonly mode: OutputMode;
+  /** The answer's dtype; default float32. Parse it with parseOutputDatatype. */
+  readonly outputDtype?: OutputDtype;
   /** Apply the bundle's preprocessing (raw intensities in); false: the tensor is already in network space. */
   readonly preprocess: boolean;
   readonly memoryBudgetBytes: number;
@@ -38,8 +93,9 @@ export async function inferBatch(
   backend: import('../runtime/index.js').InferenceBackend,
   x: NdArray,
   o: InferOptions,
-): Promise<NdArray<'float32'>> {
+): Promise<NdArray<'float32' | 'uint8'>> {
   const b = entry.bundle;
+  const dtype = o.outputDtype ?? 'float32';
   const g = geometryOf(b);
   const shapeHint = `send [batch, ${g.inputChannels}, z, y, x] with z, y, x = ${validSizesText(b)}`;
   if (x.shape.length !== 5 || x.shape[1] !== g.inputChannels) {
@@ -105,12 +161,15 @@ export async function inferBatch(
       const f = feed.data;
       for (let i = 0; i < f.length; i++) f[i] = (src[i] as number) * gain + offset;
     }
+    // uint8: converted in the worker, so only a quarter of the bytes comes back.
+    const shaping =
+      dtype === 'uint8' ? { start: outSpatial.map(() => 0), shape: outSpatial, dtype } : undefined;
     const out = await backend.run(
       { [backend.inputs[0]?.name as string]: feed },
-      { signal: o.signal, transfer: true },
+      { signal: o.signal, transfer: true, ...(shaping ? { output: shaping } : {}) },
     );
     o.onBlock?.();
-    return out[backend.outputs[0]?.name as string] as NdArray<'float32'>;
+    return out[backend.outputs[0]?.name as string] as NdArray<'float32' | 'uint8'>;
   }
 
   // Otherwise tiled, each item written straight into its slice of the batch output.
@@ -134,5 +193,7 @@ export async function inferBatch(
       onProgress: () => o.onBlock?.(),
     });
   }
-  return out;
+  return dtype === 'float32'
+    ? out
+    : cropConvert(out, { start: outSpatial.map(() => 0), shape: outSpatial, dtype });
 }

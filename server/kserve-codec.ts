@@ -263,7 +263,7 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
 
 export interface InferOutput {
   readonly name: string;
-  readonly tensor: NdArray<'float32'>;
+  readonly tensor: NdArray<'float32' | 'uint8'>;
   readonly binary: boolean;
   /** Set when the tensor was written into shared memory: the entry carries these parameters, no data. */
   readonly shm?: ShmRef;
@@ -302,7 +302,7 @@ export function encodeInferResponse(
     ...head,
     outputs: outputs.map((o) => ({
       name: o.name,
-      datatype: 'FP32',
+      datatype: o.tensor.dtype === 'uint8' ? 'UINT8' : 'FP32',
       shape: o.tensor.shape,
       ...(o.shm
         ? { parameters: shmParameters(o.shm, o.tensor.data.byteLength) }

@@ -16,6 +16,9 @@
  *   HTTP tritonclient + system shm  the same as a Triton user: regions from
  *                       tritonclient.utils.shared_memory, input copied in per request, output
  *                       viewed in place (numpy over the mmap)
+ *   … (UINT8 out)       request parameter output_datatype UINT8: the answer as value·255 in uint8
+ *                       (converted in the server's worker), a quarter of the bytes; compared with
+ *                       the in-process run that converts the same way (RunOptions.output uint8)
  * The server runs with --shared-memory system. Overhead = HTTP / in-process − 1 (goal ≤ 10 %).
  *
  *   node --import tsx bench/inference/server-overhead.ts [--preset lsd-small-mtlsd] [--block 128] [--rounds 5]
@@ -139,13 +142,14 @@ function inferNodeHttp(
   inputName: string,
   raw: Uint8Array,
   shape: number[],
-): Promise<NdArray<'float32'>> {
+  uint8 = false,
+): Promise<NdArray<'float32' | 'uint8'>> {
   const header = Buffer.from(
     JSON.stringify({
       inputs: [
         { name: inputName, shape, datatype: 'UINT8', parameters: { binary_data_size: raw.byteLength } },
       ],
-      parameters: { binary_data_output: true },
+      parameters: { binary_data_output: true, ...(uint8 ? { output_datatype: 'UINT8' } : {}) },
     }),
   );
   return new Promise((resolve, reject) => {
@@ -173,12 +177,14 @@ function inferNodeHttp(
             return reject(new Error(`infer → ${res.statusCode}: ${body.toString().slice(0, 500)}`));
           const hl = Number(res.headers['inference-header-content-length']);
           const meta = JSON.parse(body.subarray(0, hl).toString()) as { outputs: { shape: number[] }[] };
+          const shapeOut = meta.outputs[0]?.shape ?? [];
+          if (uint8) return resolve({ dtype: 'uint8', shape: shapeOut, data: body.subarray(hl) });
           const n = (total - hl) / 4;
           const data =
             (body.byteOffset + hl) % 4 === 0
               ? new Float32Array(body.buffer, body.byteOffset + hl, n)
               : new Float32Array(new Uint8Array(body.subarray(hl)).buffer);
-          resolve({ dtype: 'float32', shape: meta.outputs[0]?.shape ?? [], data });
+          resolve({ dtype: 'float32', shape: shapeOut, data });
         });
       },
     );
@@ -279,7 +285,7 @@ async function inferNodeShm(
   return { dtype: 'float32', shape: shapeOut, data };
 }
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Number.POSITIVE_INFINITY;
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
@@ -334,6 +340,13 @@ async function main() {
       const y = await backend.run({ [g.inputName]: x }, { transfer: true });
       return Object.values(y)[0] as NdArray<'float32'>;
     };
+    // As the server's UINT8 answer: converted to value·255 in the worker (the window is the whole output).
+    const inProcessU8 = async () => {
+      const x = norm();
+      const shaping = { start: [0, 0, 0], shape: outShape, dtype: 'uint8' as const };
+      const y = await backend.run({ [g.inputName]: x }, { transfer: true, output: shaping });
+      return Object.values(y)[0] as NdArray<'uint8'>;
+    };
     const geometry = {
       minInput: g.minInput,
       step: g.step,
@@ -356,6 +369,7 @@ async function main() {
     const http = () => inferHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
     const nodeHttp = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
     const nodeShmRun = () => inferNodeShm(url, opt.preset, g, raw, [1, 1, s, s, s], nodeShm);
+    const nodeHttpU8 = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s], true);
 
     // Same numbers from every path (else the timings compare different work).
     const ref = await inProcess();
@@ -364,10 +378,15 @@ async function main() {
     await writeNpy(refNpy, ref);
     const viaNodeHttp = await nodeHttp();
     const viaNodeShm = await nodeShmRun();
+    const refU8 = await inProcessU8();
+    const refU8Npy = join(work, `ref-u8-${s}.npy`);
+    await writeNpy(refU8Npy, refU8);
+    const viaNodeHttpU8 = await nodeHttpU8();
     const checks = [
       `HTTP (fetch) max |Δ| vs in-process = ${maxAbsDiff(viaHttp.data, ref.data).toExponential(2)}`,
       `HTTP (node:http) max |Δ| = ${maxAbsDiff(viaNodeHttp.data, ref.data).toExponential(2)}`,
       `node:http + system shm max |Δ| = ${maxAbsDiff(viaNodeShm.data, ref.data).toExponential(2)}`,
+      `HTTP (node:http, UINT8 out) max |Δ| vs in-process uint8 = ${maxAbsDiff(viaNodeHttpU8.data, refU8.data)}`,
     ];
     if (triton) {
       await triton.ask({
@@ -381,6 +400,8 @@ async function main() {
       checks.push(`tritonclient max |Δ| = ${Number(c.max_abs).toExponential(2)}`);
       const cs = await triton.ask({ cmd: 'check', reference: refNpy, shm: true });
       checks.push(`tritonclient + system shm max |Δ| = ${Number(cs.max_abs).toExponential(2)}`);
+      const cu = await triton.ask({ cmd: 'check', reference: refU8Npy, uint8: true });
+      checks.push(`tritonclient (UINT8 out) max |Δ| vs in-process uint8 = ${Number(cu.max_abs)}`);
     }
     const v = await tiled('valid'); // also the warm-up of its block shape
     checks.push(`predictArray extent valid max |Δ| = ${maxAbsDiff(v.data, ref.data).toExponential(2)}`);
@@ -392,15 +413,21 @@ async function main() {
       | 'HTTP node:http'
       | 'node:http + system shm'
       | 'HTTP tritonclient'
-      | 'HTTP tritonclient + system shm';
+      | 'HTTP tritonclient + system shm'
+      | 'in-process run (uint8 out)'
+      | 'HTTP node:http (UINT8 out)'
+      | 'HTTP tritonclient (UINT8 out)';
     const rowsUsed: Row[] = [
       'in-process run',
       'in-process tiled',
       'HTTP Node fetch',
       'HTTP node:http',
       'node:http + system shm',
+      'in-process run (uint8 out)',
+      'HTTP node:http (UINT8 out)',
     ];
-    if (triton) rowsUsed.push('HTTP tritonclient', 'HTTP tritonclient + system shm');
+    if (triton)
+      rowsUsed.push('HTTP tritonclient', 'HTTP tritonclient + system shm', 'HTTP tritonclient (UINT8 out)');
     // CPU ms per request as well as wall ms: on a shared machine wall time carries the scheduler's
     // waits (several per request for the HTTP paths: client, server main thread, server worker),
     // CPU time does not. In-process: this process (its worker thread included); HTTP via fetch:
@@ -414,9 +441,15 @@ async function main() {
       return (u.user + u.system) / 1000;
     };
     const once = async (r: Row): Promise<{ wall: number; cpu: number; server: number }> => {
-      if (r === 'HTTP tritonclient' || r === 'HTTP tritonclient + system shm') {
+      if (r.startsWith('HTTP tritonclient')) {
         // Its client's CPU is in the Python process: not counted.
-        const ms = (await triton?.ask({ cmd: 'run', shm: r !== 'HTTP tritonclient' }))?.ms;
+        const ms = (
+          await triton?.ask({
+            cmd: 'run',
+            shm: r === 'HTTP tritonclient + system shm',
+            uint8: r === 'HTTP tritonclient (UINT8 out)',
+          })
+        )?.ms;
         return { wall: Number(ms), cpu: Number.NaN, server: Number.NaN };
       }
       const t0 = performance.now();
@@ -426,6 +459,8 @@ async function main() {
       else if (r === 'in-process tiled') await tiled('valid');
       else if (r === 'HTTP node:http') await nodeHttp();
       else if (r === 'node:http + system shm') await nodeShmRun();
+      else if (r === 'in-process run (uint8 out)') await inProcessU8();
+      else if (r === 'HTTP node:http (UINT8 out)') await nodeHttpU8();
       else await http();
       const wall = performance.now() - t0;
       const server = r.startsWith('in-process') ? Number.NaN : serverCpuMs() - s0;
@@ -444,8 +479,11 @@ async function main() {
       }
       process.stderr.write(`round ${k + 1}/${opt.rounds} done\n`);
     }
-    const base = median(times.get('in-process run') ?? []);
-    const cpuBase = median(cpus.get('in-process run') ?? []);
+    // Each row against the in-process run that does the same work (uint8 rows: the uint8 run).
+    const baseOf = (r: Row): Row =>
+      r.endsWith('(UINT8 out)') ? 'in-process run (uint8 out)' : 'in-process run';
+    const base = (r: Row) => median(times.get(baseOf(r)) ?? []);
+    const cpuBase = (r: Row) => median(cpus.get(baseOf(r)) ?? []);
     const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${fmt(v * 100, 1)} %` : '—');
     console.log(
       table(
@@ -468,20 +506,33 @@ async function main() {
             fmt(m, 1),
             `${fmt(Math.min(...ts), 0)}–${fmt(Math.max(...ts), 0)}`,
             fmt(outVox / (m / 1000) / 1e6, 3),
-            pct(m / base - 1),
+            pct(m / base(r) - 1),
             fmt(c, 0),
-            pct(c / cpuBase - 1),
+            pct(c / cpuBase(r) - 1),
             fmt(median(serverCpus.get(r) ?? []), 0),
           ];
         }),
       ),
     );
-    for (const r of ['HTTP Node fetch', 'HTTP node:http', 'node:http + system shm'] as const) {
+    for (const r of [
+      'HTTP Node fetch',
+      'HTTP node:http',
+      'node:http + system shm',
+      'HTTP node:http (UINT8 out)',
+    ] as const) {
       const h = median(times.get(r) ?? []);
       const hc = median(cpus.get(r) ?? []);
       console.log(
-        `overhead ${r} vs in-process run of the same block: ${fmt((h / base - 1) * 100, 1)} % wall, ${fmt((hc / cpuBase - 1) * 100, 1)} % CPU (goal ≤ 10 %)`,
+        `overhead ${r} vs ${baseOf(r)} of the same block: ${fmt((h / base(r) - 1) * 100, 1)} % wall, ${fmt((hc / cpuBase(r) - 1) * 100, 1)} % CPU (goal ≤ 10 %)`,
       );
+    }
+    if (triton) {
+      for (const r of ['HTTP tritonclient', 'HTTP tritonclient (UINT8 out)'] as const) {
+        const h = median(times.get(r) ?? []);
+        console.log(
+          `overhead ${r} vs ${baseOf(r)} of the same block: ${fmt((h / base(r) - 1) * 100, 1)} % wall (goal ≤ 10 %)`,
+        );
+      }
     }
     console.log(`# ${opt.rounds} interleaved rounds after a warm-up; ${checks.join('; ')}`);
     console.log(`# after:  ${loadNote()}`);

@@ -2,14 +2,15 @@
  * POST /predict/{id}: an .npy of raw intensities ([z,y,x] or [c,z,y,x]) in, the bundle's
  * preprocessing applied server-side, an .npy float32 out: [C, z, y, x] of the input's size
  * (?padding=zero|reflect|edge, default reflect) or ?padding=valid (shrunk by the halo);
- * class models answer [C] logits.
+ * class models answer [C] logits. ?dtype=uint8 answers value·255 (rounded, clamped) as uint8, for
+ * models whose channels all lie in [0, 1].
  */
 import express, { Router } from 'express';
 import { encodeNpy, type NdArray, parseNpy } from '../../runtime/index.js';
 import type { Ctx } from '../context.js';
 import { guarded } from '../context.js';
 import { ServeError } from '../errors.js';
-import { inferBatch, parseOutputMode } from '../infer.js';
+import { inferBatch, parseOutputDatatype, parseOutputMode } from '../infer.js';
 
 export function predictRoutes(ctx: Ctx): Router {
   const r = Router();
@@ -19,6 +20,13 @@ export function predictRoutes(ctx: Ctx): Router {
     const entry = ctx.catalog.get(id);
     const q = req.query.padding;
     const mode = parseOutputMode(q === undefined ? 'reflect' : q, 'query padding');
+    const dq = req.query.dtype;
+    if (dq !== undefined && dq !== 'uint8' && dq !== 'float32') {
+      throw new ServeError('InvalidArgument', `query dtype ${JSON.stringify(dq)} is not an output dtype`, {
+        hint: 'use float32 or uint8 (value·255, rounded and clamped)',
+      });
+    }
+    const outputDtype = parseOutputDatatype(dq === 'uint8' ? 'UINT8' : 'FP32', 'query dtype', entry);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const x = parseNpy(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), 'request body');
     const cIn = entry.bundle.input.channel_names.length;
@@ -42,6 +50,7 @@ export function predictRoutes(ctx: Ctx): Router {
     const out = await guarded(ctx, req, res, id, async (signal) =>
       inferBatch(entry, await ctx.catalog.backend(id), batched, {
         mode,
+        outputDtype,
         preprocess: true,
         memoryBudgetBytes: ctx.config.memoryBudgetBytes,
         signal,

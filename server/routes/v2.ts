@@ -2,7 +2,8 @@
  * KServe v2 / Open Inference Protocol (HTTP/REST) with the binary tensor data extension, so
  * Triton's client libraries work unchanged. The served model is the bundle's: raw intensities in
  * (its preprocessing applied server-side unless `parameters.preprocessing` is false), inputs of any
- * size tiled; `parameters.output_mode` = valid (default) | zero | reflect | edge.
+ * size tiled; `parameters.output_mode` = valid (default) | zero | reflect | edge;
+ * `parameters.output_datatype` = FP32 (default) | UINT8 (value·255, for [0, 1] channels).
  */
 import express, { Router } from 'express';
 import type { NdArray } from '../../runtime/index.js';
@@ -10,7 +11,7 @@ import { checkBearer } from '../auth.js';
 import type { Ctx } from '../context.js';
 import { assertReady, guarded } from '../context.js';
 import { ServeError } from '../errors.js';
-import { inferBatch, parseOutputMode } from '../infer.js';
+import { inferBatch, parseOutputDatatype, parseOutputMode } from '../infer.js';
 import { encodeInferResponse, parseInferRequest, tensorFromBytes } from '../kserve-codec.js';
 import { v2Metadata } from '../model-facts.js';
 import { assertSharedMemory } from './shared-memory.js';
@@ -69,6 +70,11 @@ export function v2Routes(ctx: Ctx): Router {
       }
     }
     const mode = parseOutputMode(parsed.parameters.output_mode, 'parameters.output_mode');
+    const outputDtype = parseOutputDatatype(
+      parsed.parameters.output_datatype,
+      'parameters.output_datatype',
+      entry,
+    );
     const pre = parsed.parameters.preprocessing;
     if (pre !== undefined && typeof pre !== 'boolean') {
       throw new ServeError('InvalidArgument', 'parameters.preprocessing must be true or false', {
@@ -92,6 +98,7 @@ export function v2Routes(ctx: Ctx): Router {
       const backend = await ctx.catalog.backend(id);
       return inferBatch(entry, backend, x, {
         mode,
+        outputDtype,
         preprocess: pre !== false,
         memoryBudgetBytes: ctx.config.memoryBudgetBytes,
         signal,
@@ -103,7 +110,7 @@ export function v2Routes(ctx: Ctx): Router {
       if (outShm.byteSize < bytes.byteLength) {
         throw new ServeError(
           'InvalidArgument',
-          `output '${b.output.name}' [${out.shape}] FP32 needs ${bytes.byteLength} bytes; shared_memory_byte_size is ${outShm.byteSize}`,
+          `output '${b.output.name}' [${out.shape}] ${out.dtype === 'uint8' ? 'UINT8' : 'FP32'} needs ${bytes.byteLength} bytes; shared_memory_byte_size is ${outShm.byteSize}`,
           {
             hint: `set the output's shared_memory_byte_size to ${bytes.byteLength} (a region at least that large)`,
           },

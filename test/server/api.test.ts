@@ -160,6 +160,75 @@ describe('inference', () => {
     expect((await requestBlocks()) - blocksBefore).toBe(1); // one session run, not tiled
   }, 120_000);
 
+  test('output_datatype UINT8 answers value·255 rounded and clamped, one run or tiled, binary or JSON', async () => {
+    const toU8 = (v: number) => Math.min(255, Math.max(0, Math.floor(v * 255 + 0.5)));
+    const infer = async (n: number, binaryOut: boolean, datatype?: string) => {
+      const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 7919) % 251);
+      const header = Buffer.from(
+        JSON.stringify({
+          inputs: [
+            {
+              name: 'raw',
+              shape: [1, 1, n, n, n],
+              datatype: 'UINT8',
+              parameters: { binary_data_size: raw.length },
+            },
+          ],
+          parameters: { binary_data_output: binaryOut, ...(datatype ? { output_datatype: datatype } : {}) },
+        }),
+      );
+      const r = await fetch(`${srv.url}/v2/models/${LSD}/infer`, {
+        method: 'POST',
+        headers: { 'inference-header-content-length': String(header.length) },
+        body: Buffer.concat([header, raw]),
+      });
+      expect(r.status).toBe(200);
+      const body = new Uint8Array(await r.arrayBuffer());
+      const hl = Number(r.headers.get('inference-header-content-length') ?? body.byteLength);
+      const meta = JSON.parse(new TextDecoder().decode(body.subarray(0, hl)));
+      checkAgainstOpenApi('POST', '/v2/models/{id}/infer', 200, meta);
+      const out = meta.outputs[0];
+      const data: ArrayLike<number> = !binaryOut
+        ? out.data
+        : out.datatype === 'UINT8'
+          ? body.slice(hl)
+          : new Float32Array(body.slice(hl).buffer);
+      return {
+        datatype: out.datatype as string,
+        shape: out.shape as number[],
+        data,
+        bytes: body.byteLength - hl,
+      };
+    };
+    // 56³: a valid size, one session run (converted in the worker); 58³: tiled, converted after.
+    for (const [n, binaryOut] of [
+      [56, true],
+      [58, false],
+    ] as const) {
+      const f = await infer(n, true);
+      const u = await infer(n, binaryOut, 'UINT8');
+      expect(u.datatype).toBe('UINT8');
+      expect(u.shape).toEqual(f.shape);
+      if (binaryOut) expect(u.bytes * 4).toBe(f.bytes);
+      let mismatches = 0;
+      for (let i = 0; i < f.data.length; i++) if (u.data[i] !== toU8(f.data[i] as number)) mismatches++;
+      expect(mismatches).toBe(0);
+      expect(new Set(Array.from(u.data)).size).toBeGreaterThan(10); // a real image, not one value
+    }
+    // /predict?dtype=uint8: an .npy of uint8, same values as the float32 answer converted.
+    const n = 50;
+    const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 31) % 256);
+    const npy = (q: string) =>
+      fetch(`${srv.url}/predict/${LSD}?padding=valid${q}`, {
+        method: 'POST',
+        body: encodeNpy({ dtype: 'uint8', shape: [n, n, n], data: raw }) as Uint8Array<ArrayBuffer>,
+      }).then(async (r) => parseNpy(new Uint8Array(await r.arrayBuffer())));
+    const [yf, yu] = [await npy(''), await npy('&dtype=uint8')];
+    expect(yu.dtype).toBe('uint8');
+    expect(yu.shape).toEqual(yf.shape);
+    expect(Array.from(yu.data as Uint8Array)).toEqual(Array.from(yf.data as Float32Array, toU8));
+  }, 120_000);
+
   test('a large input is tiled and equals one onnxruntime pass (valid mode)', async () => {
     const n = 68; // output 28³; the 60 MB budget gives blocks smaller than that
     const raw = Float32Array.from({ length: n ** 3 }, (_, i) => (i * 7919) % 251);

@@ -1,7 +1,8 @@
 /**
  * Triton's own Python HTTP client (tritonclient[http], the serve-test extra) against our server,
  * unchanged: health/metadata calls, binary tensor data both ways and JSON tensors, the numbers
- * compared with the bundle's test_output.npy and with onnxruntime (Python) on a tiled input.
+ * compared with the bundle's test_output.npy and with onnxruntime (Python) on a tiled input, and
+ * a UINT8 answer (request parameter output_datatype) read by the client as uint8.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -46,6 +47,9 @@ if big:
     ref = sess.run(None, {sess.get_inputs()[0].name: v.astype(np.float32) * np.float32(2 / 255) - np.float32(1)})[0]
     got = infer(v, True, True, dtype="UINT8")
     out["tiled"] = [list(got.shape), list(ref.shape), float(np.abs(got - ref).max())]
+    u8 = infer(v, True, True, dtype="UINT8", parameters={"output_datatype": "UINT8"})
+    want = np.clip(np.floor(got.astype(np.float64) * 255 + 0.5), 0, 255).astype(np.uint8)
+    out["tiled_uint8"] = [str(u8.dtype), list(u8.shape), int((u8 != want).sum())]
     try:
         infer(v[:, :, :10], True, True, dtype="UINT8")
         out["small_error"] = None
@@ -71,6 +75,8 @@ test('tritonclient: binary and JSON tensors reproduce test_output; a tiled batch
   expect(shape).toEqual(refShape);
   expect(shape).toEqual([2, 13, 12, 12, 12]);
   expect(err).toBeLessThan(1e-5);
+  // parameters={"output_datatype": "UINT8"}: as_numpy gives uint8 = the FP32 answer · 255, rounded.
+  expect(r.tiled_uint8).toEqual(['uint8', [2, 13, 12, 12, 12], 0]);
   // Too small for the model: the client raises with our 400 and a hint naming the valid sizes.
   expect(r.small_error[0]).toBe('400');
   expect(r.small_error[1]).toMatch(/minimum input \[44,44,44\]/);
