@@ -40,3 +40,18 @@ export function channelMeaning(name: string, index: number, s: Semantics, kind: 
   const act = list(s.channel_activations)[index];
   return typeof act === 'string' && ACTIVATION[act] ? `${what} (${ACTIVATION[act]})` : what;
 }
+
+const BOUNDED = new Set(['sigmoid', 'softmax', 'clip01']);
+
+/**
+ * Output channels not bounded to [0, 1] by their activation (semantics.channel_activations):
+ * value·255 as uint8 would clamp them. undefined when the activations are not recorded.
+ */
+export function unboundedChannels(output: {
+  readonly channel_names: readonly string[];
+  readonly semantics?: Semantics;
+}): string[] | undefined {
+  const acts = output.semantics?.channel_activations;
+  if (!Array.isArray(acts) || acts.length !== output.channel_names.length) return undefined;
+  return output.channel_names.filter((_, i) => !BOUNDED.has(acts[i] as string));
+}

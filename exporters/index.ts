@@ -1,5 +1,6 @@
 /** exporters/: bundle → bioimage.io zip, and the checks around it. The public entry. */
 export { BUNDLE_FILES, type Bundle, readBundle } from './bundle-read.js';
+export { channelMeaning, unboundedChannels } from './channel-meaning.js';
 export { coverChannels, renderCover } from './cover-png.js';
 export { ExportError, type ExportErrorTag, isExportError } from './errors.js';
 export { type CheckResult, type ModelTestResult, testModelZip } from './model-test.js';

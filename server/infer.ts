@@ -7,6 +7,8 @@
  * Output datatypes: float32 (default) or uint8 = value·255 rounded and clamped, as `predict --uint8`
  * and the original pipelines store affinities and masks; a quarter of the bytes to send.
  */
+
+import { unboundedChannels } from '../exporters/index.js';
 import {
   blockBytes,
   cropConvert,
@@ -54,24 +56,24 @@ export function parseOutputDatatype(v: unknown, where: string, entry: CatalogEnt
       },
     );
   }
-  const unbounded = unboundedChannels(entry);
-  if (unbounded.length > 0) {
-    throw new ServeError(
-      'InvalidArgument',
-      `model '${entry.id}' has channels that are not in [0, 1] (${unbounded.join(', ')}): uint8 (value·255) would clamp them`,
-      { hint: `leave ${where} out (FP32) for this model` },
-    );
-  }
+  assertUint8Fits(entry.id, out, `leave ${where} out (FP32) for this model`);
   return 'uint8';
 }
 
-const BOUNDED = new Set(['sigmoid', 'softmax', 'clip01']);
-
-/** Output channels whose activation (bundle.yaml semantics.channel_activations) is not bounded to [0, 1]. */
-export function unboundedChannels(entry: CatalogEntry): string[] {
-  const out = entry.bundle.output;
-  const acts = out.semantics.channel_activations;
-  return out.channel_names.filter((_, i) => !(Array.isArray(acts) && BOUNDED.has(acts[i] as string)));
+/** 400 when some output channel is not in [0, 1] (where bundle.yaml records the activations). */
+export function assertUint8Fits(
+  id: string,
+  output: { readonly channel_names: readonly string[]; readonly semantics?: Record<string, unknown> },
+  hint: string,
+): void {
+  const unbounded = unboundedChannels(output) ?? [];
+  if (unbounded.length > 0) {
+    throw new ServeError(
+      'InvalidArgument',
+      `model '${id}' has channels that are not in [0, 1] (${unbounded.join(', ')}): uint8 (value·255) would clamp them`,
+      { hint },
+    );
+  }
 }
 
 export interface InferOptions {

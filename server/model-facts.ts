@@ -9,7 +9,10 @@ export interface ServedModel {
     Bundle['input'],
     'name' | 'channel_names' | 'voxel_size_nm' | 'valid_size' | 'preprocessing'
   >;
-  readonly output: Pick<Bundle['output'], 'name' | 'kind' | 'channel_names' | 'halo'>;
+  readonly output: Pick<Bundle['output'], 'name' | 'kind' | 'channel_names' | 'halo'> & {
+    /** bundle.yaml's output semantics (channel_activations, ...), where the source records them. */
+    readonly semantics?: Record<string, unknown>;
+  };
   readonly weights: { readonly onnx: { readonly file: string } };
 }
 

@@ -1,6 +1,6 @@
 /**
  * A bundle over a zarr volume (used by volume jobs and `bioimage-export predict`): checks the
- * input's axes, dtype and voxel size against the bundle before any block runs, then runs
+ * input's axes, dtype and voxel size (and that a uint8 output fits the channels) before any block runs, then runs
  * runtime's blockwise executor (resumable through its done log), writing an OME-Zarr v3 output.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import {
   type Volume,
 } from '../runtime/index.js';
 import { ServeError } from './errors.js';
+import { assertUint8Fits } from './infer.js';
 import { geometryOf, preprocessingOf, type ServedModel, validSizesText } from './model-facts.js';
 import { findVoxelSize, type VoxelSize } from './voxel-size.js';
 import type { Roi, ZarrLocation } from './zarr-args.js';
@@ -80,7 +81,7 @@ export async function checkVolumeInput(
   o: Pick<
     VolumeRunOptions,
     'modelId' | 'bundle' | 'input' | 'roi' | 'block' | 'ignoreVoxelSize' | 'signal' | 'onNote'
-  >,
+  > & { readonly outputDtype?: VolumeRunOptions['outputDtype'] },
 ): Promise<CheckedInput> {
   const b = o.bundle;
   if (b.output.kind !== 'dense') {
@@ -89,6 +90,8 @@ export async function checkVolumeInput(
       'use POST /v2/models/{id}/infer with synapse-centred crops for class models',
     );
   }
+  // Before hours of blocks: a uint8 output (value·255) would clamp unbounded channels.
+  if (o.outputDtype === 'uint8') assertUint8Fits(o.modelId, b.output, 'store float32 outputs for this model');
   const g = geometryOf(b);
   const full = await openVolume(o.input.container, { path: o.input.path || undefined, signal: o.signal });
   const rank = full.shape.length;

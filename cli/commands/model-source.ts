@@ -43,6 +43,7 @@ type Rdf = {
       output_kind?: 'dense' | 'classes';
       channel_names?: string[];
       halo?: Record<string, number>;
+      semantics?: Record<string, unknown>;
     };
   };
 };
@@ -135,6 +136,7 @@ function fromZip(path: string): ModelSource {
         kind: em.output_kind,
         channel_names: em.channel_names,
         halo: zyx(em.halo),
+        ...(em.semantics && typeof em.semantics === 'object' ? { semantics: em.semantics } : {}),
       },
       weights: { onnx: { file: 'model.onnx' } },
     },

@@ -117,6 +117,7 @@ async function predict(io: Io, opts: PredictOpts): Promise<void> {
     roi,
     block,
     ignoreVoxelSize,
+    outputDtype: opts.uint8 ? 'uint8' : 'float32',
     onNote: (n) => io.err(`note: ${n}\n`),
   });
   if (opts.queue !== undefined) {

@@ -84,6 +84,7 @@ export class JobManager {
       input: { container: inAbs, path: input.path },
       roi: spec.roi === null ? undefined : parseRoi(spec.roi),
       block: spec.block ?? undefined,
+      outputDtype: spec.outputDtype,
     });
     const now = new Date().toISOString();
     const rec: JobRecord = {

@@ -252,6 +252,23 @@ zarr.open(sys.argv[1], 'w').create_dataset('raw', data=a).attrs['resolution'] = 
     expect(r.err).toMatch(/hint: /);
   });
 
+  test('--uint8 with a model whose channels are not in [0, 1] stops before any block (exit 2)', async () => {
+    // synful-demo (committed): partner vectors in nm would be clamped to 0..255 / 255.
+    const r = await cli([
+      'predict',
+      '-m',
+      join(ROOT, 'weights/synful-demo'),
+      '-i',
+      join(ws.data, 'raw.zarr/volumes/raw'),
+      '-o',
+      join(ws.dir, 'never-synful-u8.zarr'),
+      '--uint8',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/\[InvalidArgument\].*not in \[0, 1\] \(vector_z, vector_y, vector_x\)/);
+    expect(r.err).toMatch(/hint: store float32/);
+  });
+
   test('an unknown model id lists the known ones (exit 3)', async () => {
     const r = await cli(['predict', '-m', 'nope', '--weights', ws.weights, '-i', 'x.zarr', '-o', 'y.zarr']);
     expect(r.code).toBe(3);

@@ -24,6 +24,7 @@ test('runtime/index.ts exports exactly the documented values', () => {
       'blockBytes',
       'checkGeometry',
       'createVolume',
+      'cropConvert',
       'encodeNpy',
       'isRuntimeError',
       'isValidInput',

@@ -1,9 +1,9 @@
 /** Which committed bundles may answer UINT8 (value·255): only those whose channels all lie in [0, 1]. */
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { readBundle } from '../../exporters/index.js';
+import { readBundle, unboundedChannels } from '../../exporters/index.js';
 import type { CatalogEntry } from '../../server/catalog.js';
-import { parseOutputDatatype, unboundedChannels } from '../../server/infer.js';
+import { parseOutputDatatype } from '../../server/infer.js';
 import { ROOT } from './helpers.js';
 
 const entry = (id: string): CatalogEntry => ({ id, bundle: readBundle(join(ROOT, 'weights', id)) });
@@ -12,7 +12,7 @@ const where = 'parameters.output_datatype';
 describe('output_datatype against the committed bundles', () => {
   test('LSD (sigmoid channels) takes UINT8; FP32 or nothing is float32', () => {
     const lsd = entry('lsd-mtlsd-demo');
-    expect(unboundedChannels(lsd)).toEqual([]);
+    expect(unboundedChannels(lsd.bundle.output)).toEqual([]);
     expect(parseOutputDatatype('UINT8', where, lsd)).toBe('uint8');
     expect(parseOutputDatatype(undefined, where, lsd)).toBe('float32');
     expect(parseOutputDatatype('FP32', where, lsd)).toBe('float32');
@@ -20,11 +20,11 @@ describe('output_datatype against the committed bundles', () => {
 
   test('Synful (vectors in nm) and Micron (linear LSD channels) refuse UINT8, naming the channels', () => {
     const synful = entry('synful-demo');
-    expect(unboundedChannels(synful)).toEqual(['vector_z', 'vector_y', 'vector_x']);
+    expect(unboundedChannels(synful.bundle.output)).toEqual(['vector_z', 'vector_y', 'vector_x']);
     expect(() => parseOutputDatatype('UINT8', where, synful)).toThrow(/vector_z, vector_y, vector_x/);
     const micron = entry('micron-demo');
-    expect(unboundedChannels(micron)).not.toContain('soft_mask');
-    expect(unboundedChannels(micron)).toContain('lsd_offset_z');
+    expect(unboundedChannels(micron.bundle.output)).not.toContain('soft_mask');
+    expect(unboundedChannels(micron.bundle.output)).toContain('lsd_offset_z');
     expect(() => parseOutputDatatype('UINT8', where, micron)).toThrow(/not in \[0, 1\]/);
   });
 
