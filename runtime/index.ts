@@ -44,7 +44,7 @@ export {
 export { DoneLog } from './executor/done-log.js';
 export { type PredictArrayOptions, predictArray } from './executor/predict-array.js';
 export { type BlockwiseOptions, type BlockwiseResult, runBlockwise } from './executor/run-blockwise.js';
-export { cropConvert, type OutputShaping } from './tensors/crop-convert.js';
+export { cropConvert, fromHalfBits, type OutputShaping, toHalfBits } from './tensors/crop-convert.js';
 export { DTYPES, type DType, type TypedArrayOf } from './tensors/dtype.js';
 export { type NdArray, ndarray, sizeOf, stridesOf } from './tensors/ndarray.js';
 export { parseNpy, readNpy } from './tensors/npy-read.js';

@@ -32,31 +32,33 @@ export function parseOutputMode(v: unknown, where: string): OutputMode {
   });
 }
 
-export type OutputDtype = 'float32' | 'uint8';
-const OUTPUT_DATATYPES = { FP32: 'float32', UINT8: 'uint8' } as const satisfies Record<string, OutputDtype>;
+export type OutputDtype = 'float32' | 'uint8' | 'float16';
+const OUTPUT_DATATYPES = { FP32: 'float32', FP16: 'float16', UINT8: 'uint8' } as const satisfies Record<
+  string,
+  OutputDtype
+>;
 
 /**
- * Request parameter `output_datatype` → the answer's dtype. UINT8 only where every channel lies in
- * [0, 1] (sigmoid, softmax, clip01 activations): value·255 would clamp an unbounded channel.
+ * Request parameter `output_datatype` → the answer's dtype (dense models; class models answer
+ * FP32). FP16: half the bytes, rounded to the nearest half float (3 significant digits). UINT8:
+ * a quarter, only where every channel lies in [0, 1] (sigmoid, softmax, clip01 activations):
+ * value·255 would clamp an unbounded channel.
  */
 export function parseOutputDatatype(v: unknown, where: string, entry: CatalogEntry): OutputDtype {
   if (v === undefined || v === 'FP32') return 'float32';
-  if (v !== 'UINT8') {
+  if (v !== 'UINT8' && v !== 'FP16') {
     throw new ServeError('InvalidArgument', `${where} ${JSON.stringify(v)} is not an output datatype`, {
-      hint: `use one of ${Object.keys(OUTPUT_DATATYPES).join(', ')} (UINT8 = value·255, rounded and clamped)`,
+      hint: `use one of ${Object.keys(OUTPUT_DATATYPES).join(', ')} (FP16 = nearest half float; UINT8 = value·255, rounded and clamped)`,
     });
   }
   const out = entry.bundle.output;
   if (out.kind === 'classes') {
-    throw new ServeError(
-      'InvalidArgument',
-      `model '${entry.id}' answers class probabilities, not a uint8 image`,
-      {
-        hint: `leave ${where} out (FP32) for class models`,
-      },
-    );
+    throw new ServeError('InvalidArgument', `model '${entry.id}' answers class probabilities, not an image`, {
+      hint: `leave ${where} out (FP32) for class models`,
+    });
   }
-  assertUint8Fits(entry.id, out, `leave ${where} out (FP32) for this model`);
+  if (v === 'FP16') return 'float16';
+  assertUint8Fits(entry.id, out, `leave ${where} out (FP32), or ask for FP16`);
   return 'uint8';
 }
 
@@ -95,7 +97,7 @@ export async function inferBatch(
   backend: import('../runtime/index.js').InferenceBackend,
   x: NdArray,
   o: InferOptions,
-): Promise<NdArray<'float32' | 'uint8'>> {
+): Promise<NdArray<'float32' | 'uint8' | 'float16'>> {
   const b = entry.bundle;
   const dtype = o.outputDtype ?? 'float32';
   const g = geometryOf(b);
@@ -163,15 +165,15 @@ export async function inferBatch(
       const f = feed.data;
       for (let i = 0; i < f.length; i++) f[i] = (src[i] as number) * gain + offset;
     }
-    // uint8: converted in the worker, so only a quarter of the bytes comes back.
+    // uint8/float16: converted in the worker, so only a quarter/half of the bytes comes back.
     const shaping =
-      dtype === 'uint8' ? { start: outSpatial.map(() => 0), shape: outSpatial, dtype } : undefined;
+      dtype !== 'float32' ? { start: outSpatial.map(() => 0), shape: outSpatial, dtype } : undefined;
     const out = await backend.run(
       { [backend.inputs[0]?.name as string]: feed },
       { signal: o.signal, transfer: true, ...(shaping ? { output: shaping } : {}) },
     );
     o.onBlock?.();
-    return out[backend.outputs[0]?.name as string] as NdArray<'float32' | 'uint8'>;
+    return out[backend.outputs[0]?.name as string] as NdArray<'float32' | 'uint8' | 'float16'>;
   }
 
   // Otherwise tiled, each item written straight into its slice of the batch output.

@@ -4,7 +4,7 @@
  * `Inference-Header-Content-Length` header says where the JSON ends, each binary input carries
  * `parameters.binary_data_size`). Responses are encoded the same two ways.
  */
-import type { DType, NdArray } from '../runtime/index.js';
+import { type DType, fromHalfBits, type NdArray } from '../runtime/index.js';
 import { ServeError } from './errors.js';
 import { parseShmParams, type ShmRef } from './shared-memory.js';
 
@@ -263,7 +263,7 @@ export function parseInferRequest(body: Buffer, headerLength: string | undefined
 
 export interface InferOutput {
   readonly name: string;
-  readonly tensor: NdArray<'float32' | 'uint8'>;
+  readonly tensor: NdArray<'float32' | 'uint8' | 'float16'>;
   readonly binary: boolean;
   /** Set when the tensor was written into shared memory: the entry carries these parameters, no data. */
   readonly shm?: ShmRef;
@@ -286,6 +286,13 @@ function shmParameters(ref: ShmRef, written: number): Params {
   };
 }
 
+const OUT_DATATYPE = { float32: 'FP32', uint8: 'UINT8', float16: 'FP16' } as const;
+
+/** JSON tensor data: numbers (half floats travel as raw bits in a Uint16Array, decoded here). */
+function jsonNumbers(t: InferOutput['tensor']): number[] {
+  return t.dtype === 'float16' ? Array.from(t.data, fromHalfBits) : Array.from(t.data);
+}
+
 /** Binary tensors start at a multiple of this in the body, so clients can view them as FP32/FP64 in place. */
 const BINARY_ALIGN = 8;
 
@@ -302,13 +309,13 @@ export function encodeInferResponse(
     ...head,
     outputs: outputs.map((o) => ({
       name: o.name,
-      datatype: o.tensor.dtype === 'uint8' ? 'UINT8' : 'FP32',
+      datatype: OUT_DATATYPE[o.tensor.dtype],
       shape: o.tensor.shape,
       ...(o.shm
         ? { parameters: shmParameters(o.shm, o.tensor.data.byteLength) }
         : o.binary
           ? { parameters: { binary_data_size: o.tensor.data.byteLength } }
-          : { data: Array.from(o.tensor.data) }),
+          : { data: jsonNumbers(o.tensor) }),
     })),
   };
   const text = JSON.stringify(json);

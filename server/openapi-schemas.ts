@@ -140,7 +140,7 @@ export const schemas = {
         type: 'object',
         properties: {
           output_mode: { enum: ['valid', 'zero', 'reflect', 'edge'] },
-          output_datatype: { enum: ['FP32', 'UINT8'] },
+          output_datatype: { enum: ['FP32', 'FP16', 'UINT8'] },
           preprocessing: { type: 'boolean' },
           binary_data_output: { type: 'boolean' },
         },

@@ -29,7 +29,7 @@ const done = (description: string) => ({ description: `${description} (empty bod
 const binaryNote =
   'JSON, or with the binary tensor data extension: header Inference-Header-Content-Length = length of the JSON part, raw little-endian tensor bytes after it';
 const inferParamsNote =
-  "parameters.output_mode: valid (default, output = input − 2·halo) | zero | reflect | edge (output = input size). parameters.output_datatype: FP32 (default) | UINT8 (value·255 rounded and clamped, a quarter of the bytes; only for models whose channels all lie in [0, 1], 400 otherwise). parameters.preprocessing: true (default: raw intensities; the bundle's scale_linear is applied) | false. System shared memory (when enabled): an input or requested output with parameters shared_memory_region + shared_memory_byte_size (+ shared_memory_offset) is read from / written into that registered region; the response's output then carries those parameters and no data. 501 when the extension is off.";
+  "parameters.output_mode: valid (default, output = input − 2·halo) | zero | reflect | edge (output = input size). parameters.output_datatype (dense models): FP32 (default) | FP16 (nearest half float, half the bytes) | UINT8 (value·255 rounded and clamped, a quarter of the bytes; only for models whose channels all lie in [0, 1], 400 otherwise). parameters.preprocessing: true (default: raw intensities; the bundle's scale_linear is applied) | false. System shared memory (when enabled): an input or requested output with parameters shared_memory_region + shared_memory_byte_size (+ shared_memory_offset) is read from / written into that registered region; the response's output then carries those parameters and no data. 501 when the extension is off.";
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -326,8 +326,8 @@ export const openApiDocument = {
             name: 'dtype',
             in: 'query',
             description:
-              'uint8: value·255 rounded and clamped (as predict --uint8), for models whose channels all lie in [0, 1]; 400 otherwise',
-            schema: { enum: ['float32', 'uint8'], default: 'float32' },
+              'float16: nearest half float. uint8: value·255 rounded and clamped (as predict --uint8), for models whose channels all lie in [0, 1]; 400 otherwise',
+            schema: { enum: ['float32', 'float16', 'uint8'], default: 'float32' },
           },
         ],
         requestBody: {

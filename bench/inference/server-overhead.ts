@@ -19,6 +19,8 @@
  *   … (UINT8 out)       request parameter output_datatype UINT8: the answer as value·255 in uint8
  *                       (converted in the server's worker), a quarter of the bytes; compared with
  *                       the in-process run that converts the same way (RunOptions.output uint8)
+ *   … (FP16 out)        output_datatype FP16: half floats, half the bytes; against the in-process
+ *                       run with RunOptions.output float16
  * The server runs with --shared-memory system. Overhead = HTTP / in-process − 1 (goal ≤ 10 %).
  *
  *   node --import tsx bench/inference/server-overhead.ts [--preset lsd-small-mtlsd] [--block 128] [--rounds 5]
@@ -142,14 +144,14 @@ function inferNodeHttp(
   inputName: string,
   raw: Uint8Array,
   shape: number[],
-  uint8 = false,
-): Promise<NdArray<'float32' | 'uint8'>> {
+  out: 'FP32' | 'UINT8' | 'FP16' = 'FP32',
+): Promise<NdArray<'float32' | 'uint8' | 'float16'>> {
   const header = Buffer.from(
     JSON.stringify({
       inputs: [
         { name: inputName, shape, datatype: 'UINT8', parameters: { binary_data_size: raw.byteLength } },
       ],
-      parameters: { binary_data_output: true, ...(uint8 ? { output_datatype: 'UINT8' } : {}) },
+      parameters: { binary_data_output: true, ...(out === 'FP32' ? {} : { output_datatype: out }) },
     }),
   );
   return new Promise((resolve, reject) => {
@@ -178,7 +180,11 @@ function inferNodeHttp(
           const hl = Number(res.headers['inference-header-content-length']);
           const meta = JSON.parse(body.subarray(0, hl).toString()) as { outputs: { shape: number[] }[] };
           const shapeOut = meta.outputs[0]?.shape ?? [];
-          if (uint8) return resolve({ dtype: 'uint8', shape: shapeOut, data: body.subarray(hl) });
+          if (out === 'UINT8') return resolve({ dtype: 'uint8', shape: shapeOut, data: body.subarray(hl) });
+          if (out === 'FP16') {
+            const h = new Uint16Array(new Uint8Array(body.subarray(hl)).buffer); // a copy: 2-byte aligned
+            return resolve({ dtype: 'float16', shape: shapeOut, data: h });
+          }
           const n = (total - hl) / 4;
           const data =
             (body.byteOffset + hl) % 4 === 0
@@ -340,13 +346,15 @@ async function main() {
       const y = await backend.run({ [g.inputName]: x }, { transfer: true });
       return Object.values(y)[0] as NdArray<'float32'>;
     };
-    // As the server's UINT8 answer: converted to value·255 in the worker (the window is the whole output).
-    const inProcessU8 = async () => {
+    // As the server's UINT8/FP16 answers: converted in the worker (the window is the whole output).
+    const inProcessAs = async (dtype: 'uint8' | 'float16') => {
       const x = norm();
-      const shaping = { start: [0, 0, 0], shape: outShape, dtype: 'uint8' as const };
+      const shaping = { start: [0, 0, 0], shape: outShape, dtype };
       const y = await backend.run({ [g.inputName]: x }, { transfer: true, output: shaping });
-      return Object.values(y)[0] as NdArray<'uint8'>;
+      return Object.values(y)[0] as NdArray<'uint8' | 'float16'>;
     };
+    const inProcessU8 = () => inProcessAs('uint8');
+    const inProcessF16 = () => inProcessAs('float16');
     const geometry = {
       minInput: g.minInput,
       step: g.step,
@@ -369,7 +377,8 @@ async function main() {
     const http = () => inferHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
     const nodeHttp = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
     const nodeShmRun = () => inferNodeShm(url, opt.preset, g, raw, [1, 1, s, s, s], nodeShm);
-    const nodeHttpU8 = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s], true);
+    const nodeHttpU8 = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s], 'UINT8');
+    const nodeHttpF16 = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s], 'FP16');
 
     // Same numbers from every path (else the timings compare different work).
     const ref = await inProcess();
@@ -382,11 +391,16 @@ async function main() {
     const refU8Npy = join(work, `ref-u8-${s}.npy`);
     await writeNpy(refU8Npy, refU8);
     const viaNodeHttpU8 = await nodeHttpU8();
+    const refF16 = await inProcessF16();
+    const refF16Npy = join(work, `ref-f16-${s}.npy`);
+    await writeNpy(refF16Npy, refF16);
+    const viaNodeHttpF16 = await nodeHttpF16();
     const checks = [
       `HTTP (fetch) max |Δ| vs in-process = ${maxAbsDiff(viaHttp.data, ref.data).toExponential(2)}`,
       `HTTP (node:http) max |Δ| = ${maxAbsDiff(viaNodeHttp.data, ref.data).toExponential(2)}`,
       `node:http + system shm max |Δ| = ${maxAbsDiff(viaNodeShm.data, ref.data).toExponential(2)}`,
       `HTTP (node:http, UINT8 out) max |Δ| vs in-process uint8 = ${maxAbsDiff(viaNodeHttpU8.data, refU8.data)}`,
+      `HTTP (node:http, FP16 out) max |Δ bits| vs in-process float16 = ${maxAbsDiff(viaNodeHttpF16.data, refF16.data)}`,
     ];
     if (triton) {
       await triton.ask({
@@ -402,6 +416,8 @@ async function main() {
       checks.push(`tritonclient + system shm max |Δ| = ${Number(cs.max_abs).toExponential(2)}`);
       const cu = await triton.ask({ cmd: 'check', reference: refU8Npy, uint8: true });
       checks.push(`tritonclient (UINT8 out) max |Δ| vs in-process uint8 = ${Number(cu.max_abs)}`);
+      const ch = await triton.ask({ cmd: 'check', reference: refF16Npy, fp16: true });
+      checks.push(`tritonclient (FP16 out) max |Δ| vs in-process float16 = ${Number(ch.max_abs)}`);
     }
     const v = await tiled('valid'); // also the warm-up of its block shape
     checks.push(`predictArray extent valid max |Δ| = ${maxAbsDiff(v.data, ref.data).toExponential(2)}`);
@@ -416,7 +432,10 @@ async function main() {
       | 'HTTP tritonclient + system shm'
       | 'in-process run (uint8 out)'
       | 'HTTP node:http (UINT8 out)'
-      | 'HTTP tritonclient (UINT8 out)';
+      | 'HTTP tritonclient (UINT8 out)'
+      | 'in-process run (fp16 out)'
+      | 'HTTP node:http (FP16 out)'
+      | 'HTTP tritonclient (FP16 out)';
     const rowsUsed: Row[] = [
       'in-process run',
       'in-process tiled',
@@ -425,9 +444,16 @@ async function main() {
       'node:http + system shm',
       'in-process run (uint8 out)',
       'HTTP node:http (UINT8 out)',
+      'in-process run (fp16 out)',
+      'HTTP node:http (FP16 out)',
     ];
     if (triton)
-      rowsUsed.push('HTTP tritonclient', 'HTTP tritonclient + system shm', 'HTTP tritonclient (UINT8 out)');
+      rowsUsed.push(
+        'HTTP tritonclient',
+        'HTTP tritonclient + system shm',
+        'HTTP tritonclient (UINT8 out)',
+        'HTTP tritonclient (FP16 out)',
+      );
     // CPU ms per request as well as wall ms: on a shared machine wall time carries the scheduler's
     // waits (several per request for the HTTP paths: client, server main thread, server worker),
     // CPU time does not. In-process: this process (its worker thread included); HTTP via fetch:
@@ -448,6 +474,7 @@ async function main() {
             cmd: 'run',
             shm: r === 'HTTP tritonclient + system shm',
             uint8: r === 'HTTP tritonclient (UINT8 out)',
+            fp16: r === 'HTTP tritonclient (FP16 out)',
           })
         )?.ms;
         return { wall: Number(ms), cpu: Number.NaN, server: Number.NaN };
@@ -461,6 +488,8 @@ async function main() {
       else if (r === 'node:http + system shm') await nodeShmRun();
       else if (r === 'in-process run (uint8 out)') await inProcessU8();
       else if (r === 'HTTP node:http (UINT8 out)') await nodeHttpU8();
+      else if (r === 'in-process run (fp16 out)') await inProcessF16();
+      else if (r === 'HTTP node:http (FP16 out)') await nodeHttpF16();
       else await http();
       const wall = performance.now() - t0;
       const server = r.startsWith('in-process') ? Number.NaN : serverCpuMs() - s0;
@@ -479,9 +508,13 @@ async function main() {
       }
       process.stderr.write(`round ${k + 1}/${opt.rounds} done\n`);
     }
-    // Each row against the in-process run that does the same work (uint8 rows: the uint8 run).
+    // Each row against the in-process run that does the same work (uint8/fp16 rows: that run).
     const baseOf = (r: Row): Row =>
-      r.endsWith('(UINT8 out)') ? 'in-process run (uint8 out)' : 'in-process run';
+      r.endsWith('(UINT8 out)')
+        ? 'in-process run (uint8 out)'
+        : r.endsWith('(FP16 out)')
+          ? 'in-process run (fp16 out)'
+          : 'in-process run';
     const base = (r: Row) => median(times.get(baseOf(r)) ?? []);
     const cpuBase = (r: Row) => median(cpus.get(baseOf(r)) ?? []);
     const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${fmt(v * 100, 1)} %` : '—');
@@ -519,6 +552,7 @@ async function main() {
       'HTTP node:http',
       'node:http + system shm',
       'HTTP node:http (UINT8 out)',
+      'HTTP node:http (FP16 out)',
     ] as const) {
       const h = median(times.get(r) ?? []);
       const hc = median(cpus.get(r) ?? []);
@@ -527,7 +561,11 @@ async function main() {
       );
     }
     if (triton) {
-      for (const r of ['HTTP tritonclient', 'HTTP tritonclient (UINT8 out)'] as const) {
+      for (const r of [
+        'HTTP tritonclient',
+        'HTTP tritonclient (UINT8 out)',
+        'HTTP tritonclient (FP16 out)',
+      ] as const) {
         const h = median(times.get(r) ?? []);
         console.log(
           `overhead ${r} vs ${baseOf(r)} of the same block: ${fmt((h / base(r) - 1) * 100, 1)} % wall (goal ≤ 10 %)`,

@@ -8,7 +8,7 @@ export function outputShaping(
   output: Region,
   write: Region,
   dtype: Extract<OutputDType, 'float32' | 'uint8'>,
-): OutputShaping {
+): OutputShaping & { readonly dtype: 'float32' | 'uint8' } {
   return {
     start: write.start.map((s, a) => s - (output.start[a] as number)),
     shape: write.start.map((s, a) => (write.stop[a] as number) - s),

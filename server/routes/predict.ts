@@ -2,8 +2,8 @@
  * POST /predict/{id}: an .npy of raw intensities ([z,y,x] or [c,z,y,x]) in, the bundle's
  * preprocessing applied server-side, an .npy float32 out: [C, z, y, x] of the input's size
  * (?padding=zero|reflect|edge, default reflect) or ?padding=valid (shrunk by the halo);
- * class models answer [C] logits. ?dtype=uint8 answers value·255 (rounded, clamped) as uint8, for
- * models whose channels all lie in [0, 1].
+ * class models answer [C] logits. ?dtype=float16 answers half floats; ?dtype=uint8 answers
+ * value·255 (rounded, clamped) as uint8, for models whose channels all lie in [0, 1].
  */
 import express, { Router } from 'express';
 import { encodeNpy, type NdArray, parseNpy } from '../../runtime/index.js';
@@ -21,12 +21,17 @@ export function predictRoutes(ctx: Ctx): Router {
     const q = req.query.padding;
     const mode = parseOutputMode(q === undefined ? 'reflect' : q, 'query padding');
     const dq = req.query.dtype;
-    if (dq !== undefined && dq !== 'uint8' && dq !== 'float32') {
+    const asV2 = { float32: 'FP32', float16: 'FP16', uint8: 'UINT8' } as const;
+    if (dq !== undefined && !(typeof dq === 'string' && Object.hasOwn(asV2, dq))) {
       throw new ServeError('InvalidArgument', `query dtype ${JSON.stringify(dq)} is not an output dtype`, {
-        hint: 'use float32 or uint8 (value·255, rounded and clamped)',
+        hint: 'use float32, float16 or uint8 (value·255, rounded and clamped)',
       });
     }
-    const outputDtype = parseOutputDatatype(dq === 'uint8' ? 'UINT8' : 'FP32', 'query dtype', entry);
+    const outputDtype = parseOutputDatatype(
+      asV2[(dq ?? 'float32') as keyof typeof asV2],
+      'query dtype',
+      entry,
+    );
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const x = parseNpy(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), 'request body');
     const cIn = entry.bundle.input.channel_names.length;

@@ -3,7 +3,7 @@
  * Triton's client libraries work unchanged. The served model is the bundle's: raw intensities in
  * (its preprocessing applied server-side unless `parameters.preprocessing` is false), inputs of any
  * size tiled; `parameters.output_mode` = valid (default) | zero | reflect | edge;
- * `parameters.output_datatype` = FP32 (default) | UINT8 (value·255, for [0, 1] channels).
+ * `parameters.output_datatype` = FP32 (default) | FP16 | UINT8 (value·255, for [0, 1] channels).
  */
 import express, { Router } from 'express';
 import type { NdArray } from '../../runtime/index.js';
@@ -110,7 +110,7 @@ export function v2Routes(ctx: Ctx): Router {
       if (outShm.byteSize < bytes.byteLength) {
         throw new ServeError(
           'InvalidArgument',
-          `output '${b.output.name}' [${out.shape}] ${out.dtype === 'uint8' ? 'UINT8' : 'FP32'} needs ${bytes.byteLength} bytes; shared_memory_byte_size is ${outShm.byteSize}`,
+          `output '${b.output.name}' [${out.shape}] ${{ float32: 'FP32', float16: 'FP16', uint8: 'UINT8' }[out.dtype]} needs ${bytes.byteLength} bytes; shared_memory_byte_size is ${outShm.byteSize}`,
           {
             hint: `set the output's shared_memory_byte_size to ${bytes.byteLength} (a region at least that large)`,
           },

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readZip } from '../../exporters/index.js';
-import { encodeNpy, loadBackend, type NdArray, parseNpy } from '../../runtime/index.js';
+import { encodeNpy, fromHalfBits, loadBackend, type NdArray, parseNpy } from '../../runtime/index.js';
 import type { RunningServer } from '../../server/index.js';
 import {
   CLASSES,
@@ -160,7 +160,7 @@ describe('inference', () => {
     expect((await requestBlocks()) - blocksBefore).toBe(1); // one session run, not tiled
   }, 120_000);
 
-  test('output_datatype UINT8 answers value·255 rounded and clamped, one run or tiled, binary or JSON', async () => {
+  test('output_datatype UINT8 answers value·255 rounded and clamped (one run or tiled, binary or JSON); FP16 half floats', async () => {
     const toU8 = (v: number) => Math.min(255, Math.max(0, Math.floor(v * 255 + 0.5)));
     const infer = async (n: number, binaryOut: boolean, datatype?: string) => {
       const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 7919) % 251);
@@ -190,9 +190,9 @@ describe('inference', () => {
       const out = meta.outputs[0];
       const data: ArrayLike<number> = !binaryOut
         ? out.data
-        : out.datatype === 'UINT8'
-          ? body.slice(hl)
-          : new Float32Array(body.slice(hl).buffer);
+        : out.datatype === 'FP32'
+          ? new Float32Array(body.slice(hl).buffer)
+          : body.slice(hl);
       return {
         datatype: out.datatype as string,
         shape: out.shape as number[],
@@ -215,6 +215,22 @@ describe('inference', () => {
       expect(mismatches).toBe(0);
       expect(new Set(Array.from(u.data)).size).toBeGreaterThan(10); // a real image, not one value
     }
+    // FP16 (binary, one run): half the bytes, each value the float32 answer to half precision.
+    const f = await infer(56, true);
+    const h = await infer(56, true, 'FP16');
+    expect(h.datatype).toBe('FP16');
+    expect(h.bytes * 2).toBe(f.bytes);
+    expect(h.data.length).toBe(f.data.length * 2); // raw bytes: two per value
+    const half = new Uint16Array((h.data as Uint8Array).slice().buffer);
+    let worst = 0;
+    for (let i = 0; i < half.length; i++) {
+      const want = f.data[i] as number;
+      worst = Math.max(
+        worst,
+        Math.abs(fromHalfBits(half[i] as number) - want) / Math.max(Math.abs(want), 2 ** -14),
+      );
+    }
+    expect(worst).toBeLessThanOrEqual(2 ** -11); // round to nearest: half an ulp of an 11-bit significand
     // /predict?dtype=uint8: an .npy of uint8, same values as the float32 answer converted.
     const n = 50;
     const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 31) % 256);
@@ -227,6 +243,11 @@ describe('inference', () => {
     expect(yu.dtype).toBe('uint8');
     expect(yu.shape).toEqual(yf.shape);
     expect(Array.from(yu.data as Uint8Array)).toEqual(Array.from(yf.data as Float32Array, toU8));
+    const yh = await npy('&dtype=float16');
+    expect(yh.dtype).toBe('float16');
+    expect(yh.shape).toEqual(yf.shape);
+    const fromHalf = Array.from(yh.data as Uint16Array, fromHalfBits);
+    expect(maxAbsDiff(Float32Array.from(fromHalf), yf.data as Float32Array)).toBeLessThan(2 ** -11);
   }, 120_000);
 
   test('a large input is tiled and equals one onnxruntime pass (valid mode)', async () => {

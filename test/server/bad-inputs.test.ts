@@ -169,7 +169,7 @@ const CASES: Case[] = [
     body: json({ ...tensor([1, 1, 44, 44, 44]), parameters: { output_datatype: 'INT8' } }),
     status: 400,
     code: 'InvalidArgument',
-    hint: /FP32, UINT8/,
+    hint: /FP32, FP16, UINT8/,
   },
   {
     name: 'UINT8 output of a class model',
@@ -189,7 +189,7 @@ const CASES: Case[] = [
     body: 'x',
     status: 400,
     code: 'InvalidArgument',
-    hint: /float32 or uint8/,
+    hint: /float32, float16 or uint8/,
   },
   {
     name: 'model version 2',

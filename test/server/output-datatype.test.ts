@@ -1,4 +1,4 @@
-/** Which committed bundles may answer UINT8 (value·255): only those whose channels all lie in [0, 1]. */
+/** Which committed bundles may answer UINT8 (value·255: only those whose channels all lie in [0, 1]) or FP16. */
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { readBundle, unboundedChannels } from '../../exporters/index.js';
@@ -26,11 +26,15 @@ describe('output_datatype against the committed bundles', () => {
     expect(unboundedChannels(micron.bundle.output)).not.toContain('soft_mask');
     expect(unboundedChannels(micron.bundle.output)).toContain('lsd_offset_z');
     expect(() => parseOutputDatatype('UINT8', where, micron)).toThrow(/not in \[0, 1\]/);
+    // FP16 keeps every channel (3 significant digits): allowed for any dense model.
+    expect(parseOutputDatatype('FP16', where, synful)).toBe('float16');
+    expect(parseOutputDatatype('FP16', where, micron)).toBe('float16');
   });
 
   test('Synister (class probabilities) and unknown datatypes are refused', () => {
     expect(() => parseOutputDatatype('UINT8', where, entry('synister-demo'))).toThrow(/class probabilities/);
-    expect(() => parseOutputDatatype('FP16', where, entry('lsd-mtlsd-demo'))).toThrow(
+    expect(() => parseOutputDatatype('FP16', where, entry('synister-demo'))).toThrow(/class probabilities/);
+    expect(() => parseOutputDatatype('BF16', where, entry('lsd-mtlsd-demo'))).toThrow(
       /not an output datatype/,
     );
   });

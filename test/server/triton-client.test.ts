@@ -2,7 +2,7 @@
  * Triton's own Python HTTP client (tritonclient[http], the serve-test extra) against our server,
  * unchanged: health/metadata calls, binary tensor data both ways and JSON tensors, the numbers
  * compared with the bundle's test_output.npy and with onnxruntime (Python) on a tiled input, and
- * a UINT8 answer (request parameter output_datatype) read by the client as uint8.
+ * UINT8 and FP16 answers (request parameter output_datatype) read by the client as uint8/float16.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -50,6 +50,9 @@ if big:
     u8 = infer(v, True, True, dtype="UINT8", parameters={"output_datatype": "UINT8"})
     want = np.clip(np.floor(got.astype(np.float64) * 255 + 0.5), 0, 255).astype(np.uint8)
     out["tiled_uint8"] = [str(u8.dtype), list(u8.shape), int((u8 != want).sum())]
+    for b_out in (True, False):
+        f16 = infer(v, True, b_out, dtype="UINT8", parameters={"output_datatype": "FP16"})
+        out[f"tiled_fp16_{b_out}"] = [str(f16.dtype), list(f16.shape), int((f16 != got.astype(np.float16)).sum())]
     try:
         infer(v[:, :, :10], True, True, dtype="UINT8")
         out["small_error"] = None
@@ -77,6 +80,9 @@ test('tritonclient: binary and JSON tensors reproduce test_output; a tiled batch
   expect(err).toBeLessThan(1e-5);
   // parameters={"output_datatype": "UINT8"}: as_numpy gives uint8 = the FP32 answer · 255, rounded.
   expect(r.tiled_uint8).toEqual(['uint8', [2, 13, 12, 12, 12], 0]);
+  // FP16, binary and JSON: float16 equal to numpy's astype(float16) of the FP32 answer.
+  expect(r.tiled_fp16_True).toEqual(['float16', [2, 13, 12, 12, 12], 0]);
+  expect(r.tiled_fp16_False).toEqual(['float16', [2, 13, 12, 12, 12], 0]);
   // Too small for the model: the client raises with our 400 and a hint naming the valid sizes.
   expect(r.small_error[0]).toBe('400');
   expect(r.small_error[1]).toMatch(/minimum input \[44,44,44\]/);
