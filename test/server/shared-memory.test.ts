@@ -206,6 +206,37 @@ describe('a Node client on the tmpfs files', () => {
     const hl = Number(viaBody.headers.get('inference-header-content-length'));
     const want = new Float32Array(new Uint8Array(body.subarray(hl)).buffer);
     expect(got).toEqual(want);
+
+    // A UINT8 answer into the same region: its first 13·16³ bytes, value·255 rounded and clamped.
+    const n = 13 * 16 ** 3;
+    const viaShmU8 = await fetch(`${srv.url}/v2/models/${LSD}/infer`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        inputs: [
+          {
+            name: 'raw',
+            shape,
+            datatype: 'UINT8',
+            parameters: { shared_memory_region: 'node-in', shared_memory_byte_size: vol.length },
+          },
+        ],
+        outputs: [
+          {
+            name: 'prediction',
+            parameters: { shared_memory_region: 'node-out', shared_memory_byte_size: n * 4 },
+          },
+        ],
+        parameters: { output_datatype: 'UINT8' },
+      }),
+    });
+    expect(viaShmU8.status).toBe(200);
+    const metaU8 = await viaShmU8.json();
+    expect(metaU8.outputs[0].datatype).toBe('UINT8');
+    expect(metaU8.outputs[0].parameters.shared_memory_byte_size).toBe(n);
+    const u8 = new Uint8Array(readFileSync(join(SHM, outKey.slice(1)))).subarray(0, n);
+    const toU8 = (v: number) => Math.min(255, Math.max(0, Math.floor(v * 255 + 0.5)));
+    expect(Array.from(u8)).toEqual(Array.from(want, toU8));
     await post(srv.url, '/v2/systemsharedmemory/unregister');
   }, 60_000);
 });
