@@ -83,6 +83,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_PROFILE})",
     )
     parser.add_argument(
+        "--init-from",
+        default=None,
+        help="start from these weights instead of a random init (a bundle folder such as "
+        "weights/lsd-mtlsd-demo, an emzoo checkpoint or a state dict of the same network): "
+        "fine-tune on your data; the optimiser starts fresh; --resume wins once --out has a "
+        "checkpoint",
+    )
+    parser.add_argument(
         "--stage1",
         default=None,
         help="autocontext presets (e.g. lsd-small-acrlsd): checkpoint or bundle folder of the "
@@ -116,6 +124,11 @@ def run(args: argparse.Namespace) -> int:
             f"--stage1 {args.stage1} does not exist",
             hint="train the stage-1 LSD preset first and pass its checkpoint or bundle",
         )
+    if args.init_from is not None and not Path(args.init_from).exists():
+        raise InvalidInput(
+            f"--init-from {args.init_from} does not exist",
+            hint="pass a bundle folder (weights/<id>), an emzoo checkpoint or a state-dict file",
+        )
     for path in args.data:
         if not Path(path).exists():
             raise InvalidInput(
@@ -138,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         device=args.device,
         workers=args.workers,
+        init_from=None if args.init_from is None else Path(args.init_from),
     )
     try:
         data = args.data[0] if len(args.data) == 1 else args.data

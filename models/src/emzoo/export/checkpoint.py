@@ -1,12 +1,15 @@
 """--checkpoint FILE → (state dict matching the preset's network, training record or None).
 
 Accepted: a bare state dict, or a dict with ``model_state_dict`` (what gunpowder's torch Train
-node writes) plus optional ``preset`` (name) and ``training`` (record, see bundle schema) keys.
-Loaded with ``weights_only=True``: a checkpoint is untrusted input and must not run code.
+node writes) plus optional ``preset`` (name) and ``training`` (record, see bundle schema) keys;
+where weights seed a net (``--stage1``, ``emzoo train --init-from``) also a bundle folder (its
+``state_dict.pt``). Loaded with ``weights_only=True``: a checkpoint is untrusted input and must
+not run code.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,11 @@ def _strip_prefix(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return sd
 
 
-def load_checkpoint(path: Path, preset: Preset) -> Checkpoint:
+def _name(preset: Preset | str) -> str:
+    return preset if isinstance(preset, str) else preset.name
+
+
+def load_checkpoint(path: Path, preset: Preset | str) -> Checkpoint:
     if not path.is_file():
         raise InvalidInput(
             f"checkpoint {path} does not exist", hint="pass an existing torch checkpoint file"
@@ -52,9 +59,9 @@ def load_checkpoint(path: Path, preset: Preset) -> Checkpoint:
     training = None
     if "model_state_dict" in obj:
         named = obj.get("preset")
-        if named is not None and named != preset.name:
+        if named is not None and named != _name(preset):
             raise InvalidInput(
-                f"checkpoint {path} was trained for preset {named!r}, not {preset.name!r}",
+                f"checkpoint {path} was trained for preset {named!r}, not {_name(preset)!r}",
                 hint=f"export with --preset {named}",
             )
         training = obj.get("training")
@@ -74,7 +81,7 @@ def load_checkpoint(path: Path, preset: Preset) -> Checkpoint:
     return Checkpoint(state_dict=_strip_prefix(dict(sd)), training=training, path=path)
 
 
-def check_matches(model: torch.nn.Module, ckpt: Checkpoint, preset: Preset) -> None:
+def check_matches(model: torch.nn.Module, ckpt: Checkpoint, preset: Preset | str) -> None:
     """Raise naming every missing, unexpected and wrongly shaped key."""
     expected = model.state_dict()
     got = ckpt.state_dict
@@ -99,6 +106,32 @@ def check_matches(model: torch.nn.Module, ckpt: Checkpoint, preset: Preset) -> N
     if shapes:
         parts.append(f"{len(shapes)} with other shapes: {lst(shapes)}")
     raise InvalidInput(
-        f"checkpoint {ckpt.path} does not fit preset {preset.name!r}: " + "; ".join(parts),
+        f"checkpoint {ckpt.path} does not fit preset {_name(preset)!r}: " + "; ".join(parts),
         hint="pick the preset the checkpoint was trained with (`emzoo presets` lists them)",
     )
+
+
+def weights_file(path: Path, flag: str) -> Path:
+    """A checkpoint or state-dict file as given, or a bundle folder's ``state_dict.pt``."""
+    path = Path(path)
+    if path.is_dir():
+        if not (path / "state_dict.pt").is_file():
+            raise InvalidInput(
+                f"{flag} {path} is a folder without state_dict.pt",
+                hint="pass an emzoo bundle folder, or a checkpoint or state-dict file",
+            )
+        return path / "state_dict.pt"
+    return path
+
+
+def load_weights_into(
+    model: torch.nn.Module, path: Path, preset: Preset | str, flag: str
+) -> dict[str, str]:
+    """Loads the weights at ``path`` (file or bundle folder) into ``model`` after checking that
+    every key and shape fits; returns where they came from (path, file, sha256) for records."""
+    file = weights_file(path, flag)
+    ckpt = load_checkpoint(file, preset)
+    check_matches(model, ckpt, preset)
+    model.load_state_dict(ckpt.state_dict)
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    return {"path": str(path), "file": str(file), "sha256": digest}

@@ -34,9 +34,13 @@ class TrainConfig:
     resume: bool = False
     device: str = "auto"
     workers: int = 0  # data worker processes per rank (0: batches are made in the training loop)
+    # weights to start from instead of a random init (bundle folder, checkpoint or state dict of
+    # the same network); the optimiser starts fresh. Ignored when --resume finds a checkpoint.
+    init_from: Path | None = None
     extra: dict = field(default_factory=dict)  # free-form facts copied into the training record
 
     def as_record(self) -> dict:
         d = asdict(self)
         d["out"] = str(self.out)
+        d["init_from"] = None if self.init_from is None else str(self.init_from)
         return d

@@ -36,6 +36,12 @@ def bundle_training(record: dict[str, Any]) -> dict[str, Any]:
         f"of the last {len(history)} logged values (every {cfg.get('log_every')} iterations, "
         f"averaged over {world} rank(s)); batch_size = per process x processes",
     }
+    init = record.get("initialised_from")
+    if init:
+        out["notes"] += (
+            f"; weights initialised from {init.get('path')} (sha256 {init.get('sha256')}), "
+            "not at random; the optimiser started fresh"
+        )
     if opt.get("lr"):
         out["learning_rate"] = float(opt["lr"])
     shape = record.get("input_shape")

@@ -19,6 +19,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from emzoo.export.checkpoint import load_weights_into
 from emzoo.train.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -108,6 +109,13 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
         # identical initial weights on every rank (DDP would broadcast rank 0's anyway)
         torch.manual_seed(cfg.seed)
         task = make_task(env, cfg)
+        resuming = cfg.resume and latest_checkpoint(cfg.out) is not None
+        initialised_from = None
+        if cfg.init_from is not None and not resuming:
+            # every rank loads the same file: identical starting weights, as with a seed
+            initialised_from = load_weights_into(task.model, cfg.init_from, preset, "--init-from")
+            if env.is_main:
+                print(f"weights from {cfg.init_from} (sha256 {initialised_from['sha256'][:12]})", flush=True)
         model = task.model.to(env.device)
         runner: torch.nn.Module = Heads(model)
         if env.distributed:
@@ -135,6 +143,7 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
                 start = int(ckpt["iteration"])
                 previous = ckpt.get("training_record", {})
                 history = list(previous.get("history", []))
+                initialised_from = previous.get("initialised_from")
                 seconds_before = float(previous.get("seconds_total", 0.0))
                 log.truncate_after(start)
                 if env.is_main:
@@ -155,6 +164,8 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
             "tensorboard": log.tensorboard,
             **task.record,
         }
+        if initialised_from is not None:
+            record["initialised_from"] = initialised_from
         record.update(iterations=start, history=history)
         losses: list[float] = []
         watch = ConstantOutputWatch()

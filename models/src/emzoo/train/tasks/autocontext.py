@@ -51,20 +51,10 @@ def stage1_input_shape(stage1: Preset, stage2_input) -> tuple[int, int, int]:
 def load_stage1(path: str | Path, stage1: Preset) -> nn.Module:
     """A stage-1 net from an `emzoo train` checkpoint, a state dict file, or a bundle folder
     (its ``state_dict.pt``); frozen and in eval mode."""
-    from emzoo.export.checkpoint import check_matches, load_checkpoint
+    from emzoo.export.checkpoint import load_weights_into
 
-    path = Path(path)
-    if path.is_dir():
-        if not (path / "state_dict.pt").is_file():
-            raise InvalidInput(
-                f"--stage1 {path} is a folder without state_dict.pt",
-                hint="pass an emzoo bundle folder, or a checkpoint file of the stage-1 preset",
-            )
-        path = path / "state_dict.pt"
     net = stage1.build()
-    ckpt = load_checkpoint(path, stage1)  # checks a checkpoint's preset name
-    check_matches(net, ckpt, stage1)
-    net.load_state_dict(ckpt.state_dict)
+    load_weights_into(net, Path(path), stage1, "--stage1")  # checks preset name, keys, shapes
     net.eval().requires_grad_(False)
     return net
 
