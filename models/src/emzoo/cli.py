@@ -6,6 +6,17 @@ A command module defines ``NAME`` (str), ``HELP`` (str), ``add_arguments(parser)
 
 from __future__ import annotations
 
+import os
+import platform
+
+# Before numpy loads: `emzoo synth` takes its geometry's vector norms and dot products through
+# numpy's OpenBLAS, whose kernels round the last bit differently per CPU family (AVX2 vs AVX-512),
+# and one flipped comparison changes every later random draw, so the same seed gave another volume
+# on another CPU (docs/data.md, "Same seed, same volume"). The CLI pins OpenBLAS's AVX2 (Haswell)
+# kernels on x86-64; an OPENBLAS_CORETYPE already set wins.
+if platform.machine().lower() in ("x86_64", "amd64"):
+    os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
 import argparse
 import importlib
 import pkgutil

@@ -28,6 +28,20 @@ from emzoo.data.volume import EMVolume, Microtubules, Synapses
 from emzoo.errors import InvalidInput
 from emzoo.targets.micron import rasterize_tracks
 
+
+def _blas_kernels() -> str:
+    """Which BLAS kernels made the volume (the geometry depends on their rounding: docs/data.md)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    found = [
+        f"{i.get('internal_api')} {i.get('architecture')}"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
+    return ", ".join(sorted(set(found))) or "unknown"
+
 GENERATOR_VERSION = 2  # 2: microtubules and postsynaptic densities with real-EM contrast
 
 
@@ -191,6 +205,7 @@ def generate_volume(
             "shape": list(shape),
             "synapse_density_per_um3": synapse_density,
             "section_shifts_px": shifts.tolist(),
+            "blas": _blas_kernels(),
             "seconds": round(time.perf_counter() - started, 3),
         },
     )
