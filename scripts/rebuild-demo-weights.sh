@@ -3,13 +3,14 @@
 # synthesize training and held-out volumes -> `emzoo train` each small preset -> `emzoo export
 # --checkpoint` -> `emzoo evaluate --write` (held-out metrics into bundle.yaml's training record).
 #
-#   bash scripts/rebuild-demo-weights.sh            # the real thing (~4 h on 2 free cores)
+#   bash scripts/rebuild-demo-weights.sh            # the real thing (~4.5 h on 2 free cores)
 #   SMOKE=1 bash scripts/rebuild-demo-weights.sh    # a few iterations into $WORK/weights (minutes)
 #
 # Environment: WORK (scratch folder, default /tmp/emzoo-demo-weights[-smoke]), OUT (bundle folder,
 # default weights/, or $WORK/weights with SMOKE=1), ITERS_LSD / ITERS_SYNFUL / ITERS_SYNISTER /
-# ITERS_MICRON (training iterations), LR_LSD / LR_SYNFUL / LR_SYNISTER / LR_MICRON (learning
-# rates), NICE (nice level of the heavy steps, default 0). Post-processing thresholds are chosen
+# ITERS_MICRON (training iterations), ITERS_SYNISTER_FT (Synister's second stage: iterations from
+# the first stage's weights with a fresh optimiser, 0 skips it), LR_LSD / LR_SYNFUL / LR_SYNISTER /
+# LR_MICRON (learning rates), NICE (nice level of the heavy steps, default 0). Post-processing thresholds are chosen
 # on the training volume (`emzoo evaluate --tune-on`), never on the held-out one.
 # Two lanes run side by side, one thread each: Synful then Synister, Micron then LSD.
 # See docs/demo-weights.md for timings and the metrics reached.
@@ -23,11 +24,15 @@ NICE=${NICE:-0}
 if [ "$SMOKE" = 1 ]; then
   OUT=${OUT:-$WORK/weights}
   : "${ITERS_LSD:=4}" "${ITERS_SYNFUL:=4}" "${ITERS_SYNISTER:=4}" "${ITERS_MICRON:=4}"
+  : "${ITERS_SYNISTER_FT:=4}"
   ISO_TRAIN=96,96,96 ISO_HELD=64,64,64 SYN_HELD=64,64,64 ANISO_TRAIN=32,256,256
   ANISO_HELD=32,192,192 ANISO_EXTRA=16,192,192 N_EXTRA=${N_EXTRA:-2}
 else
   OUT=${OUT:-weights}
   : "${ITERS_LSD:=5000}" "${ITERS_SYNFUL:=12000}" "${ITERS_SYNISTER:=7500}" "${ITERS_MICRON:=11000}"
+  # the committed synister-demo: 7500 from scratch, then 5000 more from those weights (seed 1,
+  # two threads, fresh Adam), as it was made (docs/demo-weights.md)
+  : "${ITERS_SYNISTER_FT:=5000}"
   # Synful gets a larger held-out volume than LSD: 128^3 holds only ~17 partner pairs
   ISO_TRAIN=192,192,192 ISO_HELD=128,128,128 SYN_HELD=160,160,160 ANISO_TRAIN=64,512,512
   ANISO_HELD=48,384,384
@@ -76,7 +81,9 @@ wait
 model() {
   # $3: the training volume(s), space-separated; thresholds are tuned on the first
   # $8 = bn: recompute BatchNorm statistics on clean crops of the training volumes at export
-  local preset=$1 id=$2 held=$4 iters=$5 lr=$6 test_k=${7:-} bn=${8:-}
+  # $9 = iterations of a second stage from the first stage's weights (--init-from; fresh
+  # optimiser, seed + 1, two threads: how the committed Synister continued), 0 or empty: none
+  local preset=$1 id=$2 held=$4 iters=$5 lr=$6 test_k=${7:-} bn=${8:-} ft=${9:-0}
   local -a train_set
   read -r -a train_set <<<"$3"
   local train=${train_set[0]}
@@ -89,6 +96,15 @@ model() {
     >"$WORK/$id.train.log" 2>&1
   local ckpt
   ckpt=$(ls "$run_dir"/checkpoints/checkpoint_*.pt | sort | tail -n 1)
+  if [ "$ft" -gt 0 ]; then
+    echo "[$(stamp)] train $preset, second stage ($ft iterations from $ckpt)"
+    rm -rf "$run_dir-ft"
+    run "$EMZOO" train --preset "$preset" --data "${train_set[@]}" --iterations "$ft" \
+      --out "$run_dir-ft" --init-from "$ckpt" --seed $((TRAIN_SEED + 1)) --threads 2 \
+      --save-every "$ft" --log-every 10 --augment kornia-light --lr "$lr" \
+      >"$WORK/$id.train-ft.log" 2>&1
+    ckpt=$(ls "$run_dir-ft"/checkpoints/checkpoint_*.pt | sort | tail -n 1)
+  fi
   echo "[$(stamp)] export $id from $ckpt"
   local -a recal=()
   if [ "$bn" = bn ]; then recal=(--recalibrate-bn "${train_set[@]}"); fi
@@ -108,7 +124,7 @@ model() {
   model synful-small synful-demo "$WORK/train_iso.zarr" "$WORK/held_synful.zarr" "$ITERS_SYNFUL" \
     "$LR_SYNFUL" 0
   model synister-small synister-demo "${ANISO_SET[*]}" "$WORK/held_aniso.zarr" \
-    "$ITERS_SYNISTER" "$LR_SYNISTER" "" bn
+    "$ITERS_SYNISTER" "$LR_SYNISTER" "" bn "$ITERS_SYNISTER_FT"
 ) &
 LANE_A=$!
 (
