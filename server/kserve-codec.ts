@@ -286,7 +286,8 @@ function shmParameters(ref: ShmRef, written: number): Params {
   };
 }
 
-const OUT_DATATYPE = { float32: 'FP32', uint8: 'UINT8', float16: 'FP16' } as const;
+/** The KServe datatype name of each dtype an answer can have. */
+export const OUT_DATATYPE = { float32: 'FP32', uint8: 'UINT8', float16: 'FP16' } as const;
 
 /** JSON tensor data: numbers (half floats travel as raw bits in a Uint16Array, decoded here). */
 function jsonNumbers(t: InferOutput['tensor']): number[] {

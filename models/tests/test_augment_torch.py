@@ -12,14 +12,7 @@ from scipy import ndimage
 
 from emzoo.augment import TorchAugment
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: tiny tensors, and CI's two cores are shared with other suites."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 BIG = np.uint64(2**60)  # ids far beyond float32/float64 integer precision

@@ -12,14 +12,7 @@ from _toy_task import make_toy_task, make_toy_task_both_ranks, params_of
 
 from emzoo.train import TrainConfig, train
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: tiny tensors, and CI's two cores are shared with other suites."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 STEPS = 4

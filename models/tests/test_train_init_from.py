@@ -12,13 +12,7 @@ from emzoo.train import TrainConfig, train
 from emzoo.train.checkpoint import latest_checkpoint, load_checkpoint
 from emzoo.train.record import bundle_training
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _cfg(out, iterations, **kw):

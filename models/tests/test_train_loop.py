@@ -11,14 +11,7 @@ from _toy_task import make_toy_task_dropout
 from emzoo.train import TrainConfig, train
 from emzoo.train.checkpoint import latest_checkpoint, load_checkpoint
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: tiny tensors, and CI's two cores are shared with other suites."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _cfg(out, iterations, **kw):

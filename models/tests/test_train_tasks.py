@@ -22,14 +22,7 @@ from emzoo.train.task import Heads, total_loss
 from emzoo.train.tasks import build_task
 from emzoo.train.trainer import _to_device
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: tiny tensors, and CI's two cores are shared with other suites."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 CPU = DistEnv(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))

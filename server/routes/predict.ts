@@ -11,6 +11,7 @@ import type { Ctx } from '../context.js';
 import { guarded } from '../context.js';
 import { ServeError } from '../errors.js';
 import { inferBatch, parseOutputDatatype, parseOutputMode } from '../infer.js';
+import { OUT_DATATYPE } from '../kserve-codec.js';
 
 export function predictRoutes(ctx: Ctx): Router {
   const r = Router();
@@ -21,14 +22,13 @@ export function predictRoutes(ctx: Ctx): Router {
     const q = req.query.padding;
     const mode = parseOutputMode(q === undefined ? 'reflect' : q, 'query padding');
     const dq = req.query.dtype;
-    const asV2 = { float32: 'FP32', float16: 'FP16', uint8: 'UINT8' } as const;
-    if (dq !== undefined && !(typeof dq === 'string' && Object.hasOwn(asV2, dq))) {
+    if (dq !== undefined && !(typeof dq === 'string' && Object.hasOwn(OUT_DATATYPE, dq))) {
       throw new ServeError('InvalidArgument', `query dtype ${JSON.stringify(dq)} is not an output dtype`, {
         hint: 'use float32, float16 or uint8 (value·255, rounded and clamped)',
       });
     }
     const outputDtype = parseOutputDatatype(
-      asV2[(dq ?? 'float32') as keyof typeof asV2],
+      OUT_DATATYPE[(dq ?? 'float32') as keyof typeof OUT_DATATYPE],
       'query dtype',
       entry,
     );

@@ -12,7 +12,7 @@ import type { Ctx } from '../context.js';
 import { assertReady, guarded } from '../context.js';
 import { ServeError } from '../errors.js';
 import { inferBatch, parseOutputDatatype, parseOutputMode } from '../infer.js';
-import { encodeInferResponse, parseInferRequest, tensorFromBytes } from '../kserve-codec.js';
+import { encodeInferResponse, OUT_DATATYPE, parseInferRequest, tensorFromBytes } from '../kserve-codec.js';
 import { v2Metadata } from '../model-facts.js';
 import { assertSharedMemory } from './shared-memory.js';
 
@@ -110,7 +110,7 @@ export function v2Routes(ctx: Ctx): Router {
       if (outShm.byteSize < bytes.byteLength) {
         throw new ServeError(
           'InvalidArgument',
-          `output '${b.output.name}' [${out.shape}] ${{ float32: 'FP32', float16: 'FP16', uint8: 'UINT8' }[out.dtype]} needs ${bytes.byteLength} bytes; shared_memory_byte_size is ${outShm.byteSize}`,
+          `output '${b.output.name}' [${out.shape}] ${OUT_DATATYPE[out.dtype]} needs ${bytes.byteLength} bytes; shared_memory_byte_size is ${outShm.byteSize}`,
           {
             hint: `set the output's shared_memory_byte_size to ${bytes.byteLength} (a region at least that large)`,
           },

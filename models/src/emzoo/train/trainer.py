@@ -109,13 +109,16 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
         # identical initial weights on every rank (DDP would broadcast rank 0's anyway)
         torch.manual_seed(cfg.seed)
         task = make_task(env, cfg)
-        resuming = cfg.resume and latest_checkpoint(cfg.out) is not None
+        resume_from = latest_checkpoint(cfg.out) if cfg.resume else None
         initialised_from = None
-        if cfg.init_from is not None and not resuming:
+        if cfg.init_from is not None and resume_from is None:
             # every rank loads the same file: identical starting weights, as with a seed
             initialised_from = load_weights_into(task.model, cfg.init_from, preset, "--init-from")
             if env.is_main:
-                print(f"weights from {cfg.init_from} (sha256 {initialised_from['sha256'][:12]})", flush=True)
+                print(
+                    f"weights from {cfg.init_from} (sha256 {initialised_from['sha256'][:12]})",
+                    flush=True,
+                )
         model = task.model.to(env.device)
         runner: torch.nn.Module = Heads(model)
         if env.distributed:
@@ -129,25 +132,23 @@ def train(make_task: TaskFactory, cfg: TrainConfig, preset: str) -> TrainResult:
             cfg.out, ["loss", *labels, "lr", "seconds_per_iteration"], env.is_main, cfg.resume
         )
         start, history, seconds_before = 0, [], 0.0
-        if cfg.resume:
-            path = latest_checkpoint(cfg.out)
-            if path is not None:
-                # CPU first: RNG states must stay CPU tensors; load_state_dict moves the rest
-                ckpt = load_checkpoint(path, "cpu")
-                model.load_state_dict(ckpt["model_state_dict"])
-                optimizer.load_state_dict(ckpt["optimizer_state_dict"])
-                restore_rng_states(ckpt["rng_states"])
-                if cfg.lr is not None:  # an explicit --lr wins over the checkpoint's
-                    for group in optimizer.param_groups:
-                        group["lr"] = cfg.lr
-                start = int(ckpt["iteration"])
-                previous = ckpt.get("training_record", {})
-                history = list(previous.get("history", []))
-                initialised_from = previous.get("initialised_from")
-                seconds_before = float(previous.get("seconds_total", 0.0))
-                log.truncate_after(start)
-                if env.is_main:
-                    print(f"resuming from {path} at iteration {start}", flush=True)
+        if resume_from is not None:
+            # CPU first: RNG states must stay CPU tensors; load_state_dict moves the rest
+            ckpt = load_checkpoint(resume_from, "cpu")
+            model.load_state_dict(ckpt["model_state_dict"])
+            optimizer.load_state_dict(ckpt["optimizer_state_dict"])
+            restore_rng_states(ckpt["rng_states"])
+            if cfg.lr is not None:  # an explicit --lr wins over the checkpoint's
+                for group in optimizer.param_groups:
+                    group["lr"] = cfg.lr
+            start = int(ckpt["iteration"])
+            previous = ckpt.get("training_record", {})
+            history = list(previous.get("history", []))
+            initialised_from = previous.get("initialised_from")
+            seconds_before = float(previous.get("seconds_total", 0.0))
+            log.truncate_after(start)
+            if env.is_main:
+                print(f"resuming from {resume_from} at iteration {start}", flush=True)
 
         record = {
             "preset": preset,

@@ -42,6 +42,7 @@ def _blas_kernels() -> str:
     ]
     return ", ".join(sorted(set(found))) or "unknown"
 
+
 GENERATOR_VERSION = 2  # 2: microtubules and postsynaptic densities with real-EM contrast
 
 
