@@ -22,6 +22,7 @@ from emzoo.evaluate.lsd import score_affinities
 from emzoo.export import ExportOptions, export_bundle, validate_bundle
 from emzoo.registry import get_preset
 from emzoo.targets import STANDARD_3D, affinities
+from emzoo.targets.synister import TRANSMITTERS
 
 TRAINING = {
     "data": {"description": "test volume", "synthetic": True},
@@ -128,6 +129,11 @@ def test_synister_bundle_evaluates(synister_bundle, aniso_volume):
     assert m["synapses"] >= 1
     for k in ("synapse_accuracy", "synapse_balanced_accuracy", "neuron_accuracy"):
         assert 0 <= m[k] <= 1
+    # one recall per transmitter present, named as the volume names them; their mean is the
+    # balanced accuracy
+    recalls = {k: v for k, v in m.items() if k.startswith("recall_")}
+    assert recalls and all(k[len("recall_") :] in TRANSMITTERS for k in recalls)
+    assert np.mean(list(recalls.values())) == pytest.approx(m["synapse_balanced_accuracy"])
 
 
 def test_untrained_bundle_cannot_take_metrics(synister_bundle, aniso_volume, capsys):

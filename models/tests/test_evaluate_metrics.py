@@ -217,6 +217,13 @@ def test_synister_accuracies_by_hand():
     assert s["synapse_balanced_accuracy"] == pytest.approx((1 / 3 + 1) / 2)
     # neuron 1 sums to (1.15, 1.85): wrong; neuron 2 right
     assert s["neuron_accuracy"] == pytest.approx(0.5)
+    assert not any(k.startswith("recall_") for k in s)
+    names = ("gaba", "acetylcholine", "glutamate", "serotonin", "octopamine", "dopamine")
+    named = score_classes(probs, np.array([0, 0, 0, 2]), np.array([1, 1, 1, 2]), names)
+    # only the classes present get a recall: gaba 1 of 3, glutamate 1 of 1
+    assert {k: v for k, v in named.items() if k.startswith("recall_")} == pytest.approx(
+        {"recall_gaba": 1 / 3, "recall_glutamate": 1.0}
+    )
 
 
 def test_micron_soft_mask_tolerance():

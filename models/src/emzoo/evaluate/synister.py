@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from emzoo.data.volume import EMVolume
@@ -11,13 +13,19 @@ from emzoo.evaluate.predict import Bundle, Model, crops_around, predict_classes
 
 
 def score_classes(
-    probabilities: np.ndarray, classes: np.ndarray, neurons: np.ndarray
+    probabilities: np.ndarray,
+    classes: np.ndarray,
+    neurons: np.ndarray,
+    class_names: Sequence[str] = (),
 ) -> dict[str, float]:
     """Synapse accuracy (argmax), class-balanced synapse accuracy, and neuron accuracy (argmax of
-    the summed probabilities of the neuron's synapses; every synapse of a neuron has its class)."""
+    the summed probabilities of the neuron's synapses; every synapse of a neuron has its class).
+    With ``class_names``, also ``recall_<name>`` for each class present: which transmitters a
+    model confuses, not only how often."""
     predicted = np.argmax(probabilities, axis=1)
     correct = predicted == classes
-    per_class = [float(np.mean(correct[classes == k])) for k in np.unique(classes)]
+    present = np.unique(classes)
+    per_class = [float(np.mean(correct[classes == k])) for k in present]
     ids, inverse = np.unique(neurons, return_inverse=True)
     summed = np.zeros((len(ids), probabilities.shape[1]))
     np.add.at(summed, inverse.ravel(), probabilities)
@@ -31,6 +39,11 @@ def score_classes(
         else 0.0,
         "synapses": float(len(classes)),
         "neurons": float(len(ids)),
+        **{
+            f"recall_{class_names[k]}": r
+            for k, r in zip(present, per_class, strict=True)
+            if class_names
+        },
     }
 
 
@@ -63,4 +76,9 @@ def evaluate_synister(bundle: Bundle, volume: EMVolume, opts: EvalOptions) -> di
     crops = presynaptic_crops(volume, shape, first)
     probs = predict_classes(bundle, crops, Model(bundle, opts.threads))
     classes = volume.synapse_transmitters()[first]
-    return score_classes(probs, classes, volume.neurons_at(volume.synapses.pre_locations[first]))
+    return score_classes(
+        probs,
+        classes,
+        volume.neurons_at(volume.synapses.pre_locations[first]),
+        volume.transmitter_names,
+    )
