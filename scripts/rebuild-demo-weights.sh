@@ -89,6 +89,19 @@ for ((i = 0; i < N_MORE; i++)); do
 done
 wait
 
+# a later stage of model(): $3 iterations from its $ckpt (--init-from: weights only, a fresh
+# optimiser; seed $4, two threads) on its train_set into $run_dir-$2; sets ckpt to the result
+stage() {
+  local name=$1 suffix=$2 n=$3 seed=$4
+  echo "[$(stamp)] train $preset, $name stage ($n iterations from $ckpt, ${#train_set[@]} volume(s))"
+  rm -rf "$run_dir-$suffix"
+  run "$EMZOO" train --preset "$preset" --data "${train_set[@]}" --iterations "$n" \
+    --out "$run_dir-$suffix" --init-from "$ckpt" --seed "$seed" --threads 2 \
+    --save-every "$n" --log-every 10 --augment kornia-light --lr "$lr" \
+    >"$WORK/$id.train-$suffix.log" 2>&1
+  ckpt=$(ls "$run_dir-$suffix"/checkpoints/checkpoint_*.pt | sort | tail -n 1)
+}
+
 # one model: train -> export (newest checkpoint) -> evaluate on the held-out volume
 model() {
   # $3: the training volume(s), space-separated; thresholds are tuned on the first
@@ -111,23 +124,11 @@ model() {
   local ckpt
   ckpt=$(ls "$run_dir"/checkpoints/checkpoint_*.pt | sort | tail -n 1)
   if [ "$ft" -gt 0 ]; then
-    echo "[$(stamp)] train $preset, second stage ($ft iterations from $ckpt)"
-    rm -rf "$run_dir-ft"
-    run "$EMZOO" train --preset "$preset" --data "${train_set[@]}" --iterations "$ft" \
-      --out "$run_dir-ft" --init-from "$ckpt" --seed $((TRAIN_SEED + 1)) --threads 2 \
-      --save-every "$ft" --log-every 10 --augment kornia-light --lr "$lr" \
-      >"$WORK/$id.train-ft.log" 2>&1
-    ckpt=$(ls "$run_dir-ft"/checkpoints/checkpoint_*.pt | sort | tail -n 1)
-  fi
-  if [ "$ft" -gt 0 ] && [ "$ft2" -gt 0 ]; then
-    train_set+=("${MORE_SET[@]}")
-    echo "[$(stamp)] train $preset, third stage ($ft2 iterations from $ckpt, ${#train_set[@]} volumes)"
-    rm -rf "$run_dir-ft2"
-    run "$EMZOO" train --preset "$preset" --data "${train_set[@]}" --iterations "$ft2" \
-      --out "$run_dir-ft2" --init-from "$ckpt" --seed $((TRAIN_SEED + 2)) --threads 2 \
-      --save-every "$ft2" --log-every 10 --augment kornia-light --lr "$lr" \
-      >"$WORK/$id.train-ft2.log" 2>&1
-    ckpt=$(ls "$run_dir-ft2"/checkpoints/checkpoint_*.pt | sort | tail -n 1)
+    stage second ft "$ft" $((TRAIN_SEED + 1))
+    if [ "$ft2" -gt 0 ]; then
+      train_set+=("${MORE_SET[@]}")
+      stage third ft2 "$ft2" $((TRAIN_SEED + 2))
+    fi
   fi
   echo "[$(stamp)] export $id from $ckpt"
   local -a recal=()
