@@ -3,8 +3,7 @@
  * JSON access logs, metrics, routes, and the single error handler (server/http-errors.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Catalog } from './catalog.js';
 import type { ServerConfig } from './config.js';
@@ -13,6 +12,7 @@ import { ServeError } from './errors.js';
 import { toHttpError } from './http-errors.js';
 import { JobManager } from './jobs/job-manager.js';
 import { Limiter } from './limiter.js';
+import { bind } from './listen.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -90,8 +90,11 @@ export function buildApp(ctx: Ctx): express.Express {
 }
 
 export interface RunningServer {
+  /** http://host:port, or http+unix://<encoded path> on a Unix socket. */
   readonly url: string;
-  readonly port: number;
+  /** undefined on a Unix socket. */
+  readonly port: number | undefined;
+  readonly socket: string | undefined;
   readonly ctx: Ctx;
   /** Stops accepting, interrupts running jobs (they resume on the next start), frees models. */
   close(): Promise<void>;
@@ -121,20 +124,16 @@ export async function startServer(
     state: { ready: false },
   };
   const app = buildApp(ctx);
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
+  const server = createServer(app);
+  const bound = await bind(server, config);
   server.requestTimeout = config.requestTimeoutMs + 10_000; // receiving a request; compute has its own timeout
   server.headersTimeout = 30_000;
   await jobs.init();
   ctx.state.ready = true;
-  const port = (server.address() as AddressInfo).port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  log.info('listening', { url: `http://${host}:${port}`, port, models: catalog.ids });
+  log.info('listening', { ...bound, models: catalog.ids });
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
-    port,
+    ...bound,
     ctx,
     close() {
       closing ??= (async () => {

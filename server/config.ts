@@ -2,8 +2,8 @@
  * One typed server configuration from defaults < config file (JSON or YAML) < environment
  * (EMZOO_SERVE_*) < flags, validated once at start; every problem is named with how to fix it.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import * as yaml from 'js-yaml';
 import { ServeError } from './errors.js';
 
@@ -11,6 +11,13 @@ export interface ServerConfig {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
+  /**
+   * Listen on this Unix domain socket instead of host:port (local clients, a reverse proxy on the
+   * same machine). Access is the socket file's permissions, `socketMode`.
+   */
+  readonly socket: string | undefined;
+  /** Permission bits of the socket file (default 0o600: the user running the server only). */
+  readonly socketMode: number;
   /** Folder of bundles (weights/<id>/bundle.yaml). */
   readonly modelsDir: string;
   /** Every zarr path of a job is confined to this folder. */
@@ -46,6 +53,8 @@ export interface ServerConfig {
 export const CONFIG_KEYS = [
   'host',
   'port',
+  'socket',
+  'socketMode',
   'modelsDir',
   'dataRoot',
   'jobsDir',
@@ -73,6 +82,8 @@ export function defaultConfig(cwd = process.cwd()): ServerConfig {
   return {
     host: '127.0.0.1',
     port: 8000,
+    socket: undefined,
+    socketMode: 0o600,
     modelsDir: resolve(cwd, 'weights'),
     dataRoot: resolve(cwd),
     jobsDir: resolve(cwd, '.emzoo/jobs'),
@@ -135,6 +146,36 @@ const isDirectory = (p: string) => {
 
 const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost';
 
+/** Linux keeps a socket path in sun_path[108], NUL included. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/** Permission bits as a number or an octal string ('660', '0o660'). */
+function parseMode(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= 0o777 ? v : undefined;
+  if (typeof v !== 'string' || !/^(0o?)?[0-7]{1,3}$/.test(v.trim())) return undefined;
+  return Number.parseInt(v.trim().replace(/^0o?/, '') || '0', 8);
+}
+
+function socketProblems(path: string, mode: number | undefined, token: string | undefined): string[] {
+  const out: string[] = [];
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES)
+    out.push(
+      `socket ${path} is ${Buffer.byteLength(path)} bytes long; Unix sockets allow ${MAX_SOCKET_PATH_BYTES}`,
+    );
+  if (!isDirectory(dirname(path))) out.push(`socket ${path}: its folder ${dirname(path)} does not exist`);
+  try {
+    if (!lstatSync(path).isSocket())
+      out.push(`socket ${path} exists and is not a socket (it is left alone: choose another path)`);
+  } catch {
+    // absent: listen creates it
+  }
+  if (mode !== undefined && (mode & 0o002) !== 0 && token === undefined)
+    out.push(
+      `socketMode ${mode.toString(8)} lets every user connect but no token is set: anyone could start jobs`,
+    );
+  return out;
+}
+
 /** Merges layers (later wins) over the defaults and validates; throws ConfigInvalid listing every problem. */
 export function resolveConfig(layers: readonly ConfigInput[], cwd = process.cwd()): ServerConfig {
   const merged: Record<string, unknown> = { ...defaultConfig(cwd) };
@@ -169,12 +210,21 @@ export function resolveConfig(layers: readonly ConfigInput[], cwd = process.cwd(
     problems.push(
       `sharedMemory must be one of ${SHARED_MEMORY.join(', ')}, got ${JSON.stringify(sharedMemory)}`,
     );
+  const socket = merged.socket === undefined ? undefined : resolve(cwd, str('socket'));
+  const socketMode = parseMode(merged.socketMode);
+  if (socketMode === undefined)
+    problems.push(
+      `socketMode must be permission bits in octal such as 600 or 660, got ${JSON.stringify(merged.socketMode)}`,
+    );
+  if (socket !== undefined) problems.push(...socketProblems(socket, socketMode, token));
   const shmDir = resolve(cwd, str('shmDir'));
   if (sharedMemory === 'system' && !isDirectory(shmDir))
     problems.push(`shmDir ${shmDir} is not a directory (POSIX shared memory lives in /dev/shm on Linux)`);
   const config: ServerConfig = {
     host,
     port: int('port', 0, 65535),
+    socket,
+    socketMode: socketMode ?? 0o600,
     modelsDir: resolve(cwd, str('modelsDir')),
     dataRoot: resolve(cwd, str('dataRoot')),
     jobsDir: resolve(cwd, str('jobsDir')),
@@ -191,7 +241,7 @@ export function resolveConfig(layers: readonly ConfigInput[], cwd = process.cwd(
     sharedMemory: sharedMemory as ServerConfig['sharedMemory'],
     shmDir,
   };
-  if (problems.length === 0 && token === undefined && !isLoopback(host)) {
+  if (problems.length === 0 && token === undefined && socket === undefined && !isLoopback(host)) {
     problems.push(`host ${host} is not loopback but no token is set: anyone could start jobs`);
   }
   if (problems.length > 0) {

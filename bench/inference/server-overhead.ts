@@ -9,6 +9,8 @@
  *   HTTP Node fetch     binary request (UINT8 in) and binary response (FP32 out), decoded (a view
  *                       on the body when the server aligns the binary part, else a copy)
  *   HTTP node:http      the same request through node:http, read into one buffer (no concat)
+ *   HTTP node:http, Unix socket  the same through a second server started with --socket (a Unix
+ *                       domain socket instead of loopback TCP)
  *   HTTP tritonclient   the same through Triton's Python client (skip with --triton 0)
  *   node:http + system shm        the system shared-memory extension from Node: per request the
  *                       client pwrites the input into its tmpfs object, sends a small JSON request
@@ -28,7 +30,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { join } from 'node:path';
 import { loadBackend, type NdArray, ndarray, predictArray, writeNpy } from '../../runtime/index.js';
 import {
@@ -48,14 +50,17 @@ import {
 
 const opt = flags({ preset: 'lsd-small-mtlsd', block: 128, rounds: 5, triton: 1 });
 
-async function startServe(weights: string, work: string): Promise<{ url: string; child: ChildProcess }> {
+async function startServe(
+  weights: string,
+  work: string,
+  listen: string[] = ['--port', '0'],
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
     [
       CLI,
       'serve',
-      '--port',
-      '0',
+      ...listen,
       '--log-level',
       'warn',
       '--models-dir',
@@ -77,13 +82,20 @@ async function startServe(weights: string, work: string): Promise<{ url: string;
   const url = await new Promise<string>((res, rej) => {
     child.stderr?.on('data', (d: Buffer) => {
       err += d.toString();
-      const m = /serving on (http:\/\/\S+)/.exec(err);
+      const m = /serving on (http(\+unix)?:\/\/\S+)/.exec(err);
       if (m) res(m[1] as string);
     });
     child.on('exit', (code) => rej(new Error(`serve exited with ${code}: ${err}`)));
   });
   return { url, child };
 }
+
+/** node:http's request target: a URL, or a path on the server behind a Unix socket. */
+type Target = string | { readonly socketPath: string };
+const requestTo = (t: Target, path: string, opts: RequestOptions, cb: (res: IncomingMessage) => void) =>
+  typeof t === 'string'
+    ? httpRequest(`${t}${path}`, opts, cb)
+    : httpRequest({ ...opts, socketPath: t.socketPath, path }, cb);
 
 /** One KServe v2 binary-extension request: JSON header + raw uint8 bytes; FP32 binary output decoded. */
 async function inferHttp(
@@ -137,9 +149,10 @@ async function inferHttp(
  * The same request through node:http, the response read straight into one buffer of the
  * announced Content-Length (no chunk list, no concatenation), the tensor viewed in place. fetch
  * (undici) spends ~150 CPU-ms per 34 MiB response on this machine; this client a fraction of it.
+ * Over loopback TCP (a URL) or a Unix socket (`serve --socket`).
  */
 function inferNodeHttp(
-  url: string,
+  target: Target,
   model: string,
   inputName: string,
   raw: Uint8Array,
@@ -155,8 +168,9 @@ function inferNodeHttp(
     }),
   );
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${url}/v2/models/${model}/infer`,
+    const req = requestTo(
+      target,
+      `/v2/models/${model}/infer`,
       {
         method: 'POST',
         headers: {
@@ -336,6 +350,10 @@ async function main() {
   );
   console.log(`# before: ${loadNote()}`);
   const { url, child } = await startServe(weights, work);
+  // The same server on a Unix domain socket (a second process, idle while the other answers).
+  const socketPath = join(work, 'serve.sock');
+  mkdirSync(join(work, 'uds'), { recursive: true });
+  const onSocket = await startServe(weights, join(work, 'uds'), ['--socket', socketPath]);
   const backend = await loadBackend(join(bundle, 'model.onnx'), { workers: 1 }); // = server defaults
   const triton = opt.triton ? pythonWorker(join(HERE, 'triton_client_worker.py')) : undefined;
   const outBytes = outVox * g.outputChannels * 4;
@@ -376,6 +394,7 @@ async function main() {
       );
     const http = () => inferHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
     const nodeHttp = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
+    const nodeUds = () => inferNodeHttp({ socketPath }, opt.preset, g.inputName, raw, [1, 1, s, s, s]);
     const nodeShmRun = () => inferNodeShm(url, opt.preset, g, raw, [1, 1, s, s, s], nodeShm);
     const nodeHttpU8 = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s], 'UINT8');
     const nodeHttpF16 = () => inferNodeHttp(url, opt.preset, g.inputName, raw, [1, 1, s, s, s], 'FP16');
@@ -387,6 +406,7 @@ async function main() {
     await writeNpy(refNpy, ref);
     const viaNodeHttp = await nodeHttp();
     const viaNodeShm = await nodeShmRun();
+    const viaNodeUds = await nodeUds();
     const refU8 = await inProcessU8();
     const refU8Npy = join(work, `ref-u8-${s}.npy`);
     await writeNpy(refU8Npy, refU8);
@@ -399,6 +419,7 @@ async function main() {
       `HTTP (fetch) max |Δ| vs in-process = ${maxAbsDiff(viaHttp.data, ref.data).toExponential(2)}`,
       `HTTP (node:http) max |Δ| = ${maxAbsDiff(viaNodeHttp.data, ref.data).toExponential(2)}`,
       `node:http + system shm max |Δ| = ${maxAbsDiff(viaNodeShm.data, ref.data).toExponential(2)}`,
+      `HTTP (node:http, Unix socket) max |Δ| = ${maxAbsDiff(viaNodeUds.data, ref.data).toExponential(2)}`,
       `HTTP (node:http, UINT8 out) max |Δ| vs in-process uint8 = ${maxAbsDiff(viaNodeHttpU8.data, refU8.data)}`,
       `HTTP (node:http, FP16 out) max |Δ bits| vs in-process float16 = ${maxAbsDiff(viaNodeHttpF16.data, refF16.data)}`,
     ];
@@ -427,6 +448,7 @@ async function main() {
       | 'in-process tiled'
       | 'HTTP Node fetch'
       | 'HTTP node:http'
+      | 'HTTP node:http, Unix socket'
       | 'node:http + system shm'
       | 'HTTP tritonclient'
       | 'HTTP tritonclient + system shm'
@@ -441,6 +463,7 @@ async function main() {
       'in-process tiled',
       'HTTP Node fetch',
       'HTTP node:http',
+      'HTTP node:http, Unix socket',
       'node:http + system shm',
       'in-process run (uint8 out)',
       'HTTP node:http (UINT8 out)',
@@ -458,8 +481,8 @@ async function main() {
     // waits (several per request for the HTTP paths: client, server main thread, server worker),
     // CPU time does not. In-process: this process (its worker thread included); HTTP via fetch:
     // this process (client) + the server process (/proc/<pid>/stat, 10 ms ticks).
-    const serverCpuMs = () => {
-      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const serverCpuMs = (pid = child.pid) => {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
       return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in ticks of 10 ms
     };
     const cpuMs = () => {
@@ -479,12 +502,14 @@ async function main() {
         )?.ms;
         return { wall: Number(ms), cpu: Number.NaN, server: Number.NaN };
       }
+      const pid = r === 'HTTP node:http, Unix socket' ? onSocket.child.pid : child.pid;
       const t0 = performance.now();
       const c0 = cpuMs();
-      const s0 = serverCpuMs();
+      const s0 = serverCpuMs(pid);
       if (r === 'in-process run') await inProcess();
       else if (r === 'in-process tiled') await tiled('valid');
       else if (r === 'HTTP node:http') await nodeHttp();
+      else if (r === 'HTTP node:http, Unix socket') await nodeUds();
       else if (r === 'node:http + system shm') await nodeShmRun();
       else if (r === 'in-process run (uint8 out)') await inProcessU8();
       else if (r === 'HTTP node:http (UINT8 out)') await nodeHttpU8();
@@ -492,7 +517,7 @@ async function main() {
       else if (r === 'HTTP node:http (FP16 out)') await nodeHttpF16();
       else await http();
       const wall = performance.now() - t0;
-      const server = r.startsWith('in-process') ? Number.NaN : serverCpuMs() - s0;
+      const server = r.startsWith('in-process') ? Number.NaN : serverCpuMs(pid) - s0;
       return { wall, cpu: cpuMs() - c0 + (Number.isNaN(server) ? 0 : server), server };
     };
     const times = new Map<Row, number[]>();
@@ -550,6 +575,7 @@ async function main() {
     for (const r of [
       'HTTP Node fetch',
       'HTTP node:http',
+      'HTTP node:http, Unix socket',
       'node:http + system shm',
       'HTTP node:http (UINT8 out)',
       'HTTP node:http (FP16 out)',
@@ -578,6 +604,7 @@ async function main() {
     triton?.close();
     await backend.dispose();
     child.kill('SIGTERM');
+    onSocket.child.kill('SIGTERM');
     await Promise.all([nodeShm.input.close(), nodeShm.output.close()]);
     for (const f of nodeShm.files) rmSync(f, { force: true });
   }

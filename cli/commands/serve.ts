@@ -14,6 +14,8 @@ interface ServeOpts {
   config?: string;
   port?: string;
   host?: string;
+  socket?: string;
+  socketMode?: string;
   modelsDir?: string;
   dataRoot?: string;
   jobsDir?: string;
@@ -32,6 +34,8 @@ function flagLayer(o: ServeOpts): ConfigInput {
   return {
     port: o.port,
     host: o.host,
+    socket: o.socket,
+    socketMode: o.socketMode,
     modelsDir: o.modelsDir,
     dataRoot: o.dataRoot,
     jobsDir: o.jobsDir,
@@ -55,6 +59,11 @@ export function serveCommand(io: Io): Command {
     .option('--config <file>', 'JSON or YAML file with server settings (flags and EMZOO_SERVE_* override it)')
     .option('--port <n>', 'port (0: any free port)', undefined)
     .option('--host <host>', 'interface to bind (default 127.0.0.1; a public one needs --token)')
+    .option(
+      '--socket <path>',
+      'listen on this Unix domain socket instead of host:port (local clients, a reverse proxy on this machine)',
+    )
+    .option('--socket-mode <octal>', 'permission bits of the socket file (default 600: this user only)')
     .option('--models-dir <dir>', 'folder of bundles (default weights)')
     .option('--data-root <dir>', 'zarr paths of jobs are confined to this folder (default .)')
     .option('--jobs-dir <dir>', 'job records (default .emzoo/jobs)')

@@ -58,6 +58,44 @@ describe('resolveConfig', () => {
     );
   });
 
+  test('a Unix socket: path resolved, mode parsed in octal, every bad setting named', () => {
+    const dir = tempDir();
+    const c = resolveConfig(
+      [configFromEnv({ EMZOO_SERVE_SOCKET: 's.sock', EMZOO_SERVE_SOCKET_MODE: '660' })],
+      dir,
+    );
+    expect(c.socket).toBe(join(dir, 's.sock'));
+    expect(c.socketMode).toBe(0o660);
+    expect(resolveConfig([{}]).socket).toBeUndefined();
+    expect(resolveConfig([{}]).socketMode).toBe(0o600);
+    expect(resolveConfig([{ socketMode: '0o640' }]).socketMode).toBe(0o640);
+    // a socket needs no token (its file's permissions decide), unless every user may connect
+    expect(resolveConfig([{ host: '0.0.0.0', socket: join(dir, 'a.sock') }]).socket).toBe(
+      join(dir, 'a.sock'),
+    );
+    expect(() => resolveConfig([{ socket: join(dir, 'b.sock'), socketMode: '666' }])).toThrow(
+      /socketMode 666 lets every user connect but no token is set/,
+    );
+    expect(
+      resolveConfig([{ socket: join(dir, 'b.sock'), socketMode: '666', token: 'a-long-enough-token' }])
+        .socketMode,
+    ).toBe(0o666);
+    const file = join(dir, 'plain');
+    writeFileSync(file, '');
+    try {
+      resolveConfig([{ socket: `${dir}/${'x'.repeat(120)}.sock`, socketMode: 'rw-' }]);
+      expect.unreachable();
+    } catch (err) {
+      const m = (err as Error).message;
+      expect(m).toMatch(/bytes long; Unix sockets allow 107/);
+      expect(m).toMatch(/socketMode must be permission bits in octal/);
+    }
+    expect(() => resolveConfig([{ socket: '/nonexistent-dir/s.sock' }])).toThrow(
+      /its folder \/nonexistent-dir does not exist/,
+    );
+    expect(() => resolveConfig([{ socket: file }])).toThrow(/exists and is not a socket/);
+  });
+
   test('`serve` with a bad flag exits 2 with the problem and a hint', async () => {
     const err: string[] = [];
     const code = await main(['serve', '--port', '99999'], { out: () => {}, err: (t) => err.push(t) });
