@@ -13,6 +13,7 @@ import {
   CLASSES,
   checkAgainstOpenApi,
   LSD,
+  lsdBinaryRequest,
   maxAbsDiff,
   startTestServer,
   testConfig,
@@ -121,31 +122,12 @@ describe('inference', () => {
 
   test('a binary request of a valid model size is one run; the FP32 answer starts 8-byte aligned and equals onnxruntime', async () => {
     const n = 56; // min 44 + 3·4: a valid input size, well within the server's budget
-    const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 7919) % 251);
-    const dir = join(ws.weights, LSD);
-    const backend = await loadBackend(join(dir, 'model.onnx'), { workers: 0 });
-    const pre = Float32Array.from(raw, (v) => v * (2 / 255) - 1);
-    const ref = (await backend.run({ raw: { dtype: 'float32', shape: [1, 1, n, n, n], data: pre } }))
-      .prediction as NdArray<'float32'>;
-    await backend.dispose();
+    const { ref, body: request, headerLength } = await lsdBinaryRequest(ws.weights, n);
     const blocksBefore = await requestBlocks();
-    const header = Buffer.from(
-      JSON.stringify({
-        inputs: [
-          {
-            name: 'raw',
-            shape: [1, 1, n, n, n],
-            datatype: 'UINT8',
-            parameters: { binary_data_size: raw.length },
-          },
-        ],
-        parameters: { binary_data_output: true },
-      }),
-    );
     const r = await fetch(`${srv.url}/v2/models/${LSD}/infer`, {
       method: 'POST',
-      headers: { 'inference-header-content-length': String(header.length) },
-      body: Buffer.concat([header, raw]),
+      headers: { 'inference-header-content-length': String(headerLength) },
+      body: request,
     });
     const body = await r.arrayBuffer();
     expect(r.status).toBe(200);

@@ -204,3 +204,34 @@ export function checkAgainstOpenApi(
       `${key}: body does not match openapi.json: ${ajv.errorsText(v.errors)}\n${JSON.stringify(body).slice(0, 400)}`,
     );
 }
+
+/**
+ * A uint8 n³ block for the LSD bundle in `weightsDir`, its answer from onnxruntime on the calling
+ * thread (scale_linear 2/255, −1 applied here), and a KServe binary request for it (UINT8 in,
+ * binary FP32 out): `body` and the `inference-header-content-length` to send with it.
+ */
+export async function lsdBinaryRequest(
+  weightsDir: string,
+  n: number,
+): Promise<{ ref: NdArray<'float32'>; body: Buffer<ArrayBuffer>; headerLength: number }> {
+  const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 7919) % 251);
+  const backend = await loadBackend(join(weightsDir, LSD, 'model.onnx'), { workers: 0 });
+  const pre = Float32Array.from(raw, (v) => v * (2 / 255) - 1);
+  const ref = (await backend.run({ raw: { dtype: 'float32', shape: [1, 1, n, n, n], data: pre } }))
+    .prediction as NdArray<'float32'>;
+  await backend.dispose();
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: 'raw',
+          shape: [1, 1, n, n, n],
+          datatype: 'UINT8',
+          parameters: { binary_data_size: raw.length },
+        },
+      ],
+      parameters: { binary_data_output: true },
+    }),
+  );
+  return { ref, body: Buffer.concat([header, raw]), headerLength: header.length };
+}

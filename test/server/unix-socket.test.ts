@@ -8,9 +8,8 @@ import { chmodSync, existsSync, lstatSync, readFileSync, writeFileSync } from 'n
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadBackend, type NdArray } from '../../runtime/index.js';
 import { isServeError, type RunningServer, startServer } from '../../server/index.js';
-import { LSD, maxAbsDiff, ROOT, testConfig, workspace } from './helpers.js';
+import { LSD, lsdBinaryRequest, maxAbsDiff, ROOT, testConfig, workspace } from './helpers.js';
 
 interface Answer {
   status: number;
@@ -59,28 +58,9 @@ describe('serve on a Unix domain socket', () => {
   });
 
   test('a binary infer request through the socket equals onnxruntime on the same block', async () => {
-    const n = 48; // min 44 + 4: a valid input size
-    const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 7919) % 251);
-    const backend = await loadBackend(join(ws.weights, LSD, 'model.onnx'), { workers: 0 });
-    const pre = Float32Array.from(raw, (v) => v * (2 / 255) - 1);
-    const ref = (await backend.run({ raw: { dtype: 'float32', shape: [1, 1, n, n, n], data: pre } }))
-      .prediction as NdArray<'float32'>;
-    await backend.dispose();
-    const header = Buffer.from(
-      JSON.stringify({
-        inputs: [
-          {
-            name: 'raw',
-            shape: [1, 1, n, n, n],
-            datatype: 'UINT8',
-            parameters: { binary_data_size: raw.length },
-          },
-        ],
-        parameters: { binary_data_output: true },
-      }),
-    );
-    const r = await viaSocket(sock, 'POST', `/v2/models/${LSD}/infer`, Buffer.concat([header, raw]), {
-      'inference-header-content-length': String(header.length),
+    const { ref, body, headerLength } = await lsdBinaryRequest(ws.weights, 48); // min 44 + 4: valid
+    const r = await viaSocket(sock, 'POST', `/v2/models/${LSD}/infer`, body, {
+      'inference-header-content-length': String(headerLength),
     });
     expect(r.status, r.body.subarray(0, 300).toString()).toBe(200);
     const hl = Number(r.headers['inference-header-content-length']);
