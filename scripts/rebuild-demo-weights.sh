@@ -3,7 +3,7 @@
 # synthesize training and held-out volumes -> `emzoo train` each small preset -> `emzoo export
 # --checkpoint` -> `emzoo evaluate --write` (held-out metrics into bundle.yaml's training record).
 #
-#   bash scripts/rebuild-demo-weights.sh            # the real thing (~7 h on 2 free cores)
+#   bash scripts/rebuild-demo-weights.sh            # the real thing (~7.5 h on 2 free cores)
 #   SMOKE=1 bash scripts/rebuild-demo-weights.sh    # a few iterations into $WORK/weights (minutes)
 #
 # Environment: WORK (scratch folder, default /tmp/emzoo-demo-weights[-smoke]), OUT (bundle folder,
@@ -36,7 +36,7 @@ else
   # the committed synister-demo: 7500 from scratch, then 5000 more from those weights (seed 1,
   # two threads, fresh Adam), then ITERS_SYNISTER_FT2 more on 25 volumes (seed 2), then
   # ITERS_SYNISTER_FT3 more on 41 (seed 3), as it was made (docs/demo-weights.md)
-  : "${ITERS_SYNISTER_FT:=5000}" "${ITERS_SYNISTER_FT2:=9000}" "${ITERS_SYNISTER_FT3:=9000}"
+  : "${ITERS_SYNISTER_FT:=5000}" "${ITERS_SYNISTER_FT2:=9000}" "${ITERS_SYNISTER_FT3:=12000}"
   # Synful gets a larger held-out volume than LSD: 128^3 holds only ~17 partner pairs
   ISO_TRAIN=192,192,192 ISO_HELD=128,128,128 SYN_HELD=160,160,160 ANISO_TRAIN=64,512,512
   ANISO_HELD=48,384,384
