@@ -13,6 +13,7 @@ import {
   CLASSES,
   checkAgainstOpenApi,
   LSD,
+  lsdBinaryBody,
   lsdBinaryRequest,
   maxAbsDiff,
   startTestServer,
@@ -145,24 +146,14 @@ describe('inference', () => {
   test('output_datatype UINT8 answers value·255 rounded and clamped (one run or tiled, binary or JSON); FP16 half floats', async () => {
     const toU8 = (v: number) => Math.min(255, Math.max(0, Math.floor(v * 255 + 0.5)));
     const infer = async (n: number, binaryOut: boolean, datatype?: string) => {
-      const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 7919) % 251);
-      const header = Buffer.from(
-        JSON.stringify({
-          inputs: [
-            {
-              name: 'raw',
-              shape: [1, 1, n, n, n],
-              datatype: 'UINT8',
-              parameters: { binary_data_size: raw.length },
-            },
-          ],
-          parameters: { binary_data_output: binaryOut, ...(datatype ? { output_datatype: datatype } : {}) },
-        }),
-      );
+      const { body: request, headerLength } = lsdBinaryBody(n, {
+        binary_data_output: binaryOut,
+        ...(datatype ? { output_datatype: datatype } : {}),
+      });
       const r = await fetch(`${srv.url}/v2/models/${LSD}/infer`, {
         method: 'POST',
-        headers: { 'inference-header-content-length': String(header.length) },
-        body: Buffer.concat([header, raw]),
+        headers: { 'inference-header-content-length': String(headerLength) },
+        body: request,
       });
       expect(r.status).toBe(200);
       const body = new Uint8Array(await r.arrayBuffer());

@@ -73,7 +73,7 @@ export async function startTestServer(config: ServerConfig): Promise<RunningServ
   return startServer(config);
 }
 
-/** `bioimage-export serve` as a child process; resolves once it prints its URL. */
+/** `bioimage-export serve` as a child process; resolves once it prints its URL (http+unix:// with --socket). */
 export async function spawnServer(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
@@ -87,7 +87,7 @@ export async function spawnServer(args: string[]): Promise<{ url: string; child:
   const url = await new Promise<string>((res, rej) => {
     child.stderr?.on('data', (d: Buffer) => {
       err += d.toString();
-      const m = /serving on (http:\/\/\S+)/.exec(err);
+      const m = /serving on (http(?:\+unix)?:\/\/\S+)/.exec(err);
       if (m) res(m[1] as string);
     });
     child.on('exit', (code) => rej(new Error(`serve exited with ${code}: ${err}`)));
@@ -206,20 +206,15 @@ export function checkAgainstOpenApi(
 }
 
 /**
- * A uint8 n³ block for the LSD bundle in `weightsDir`, its answer from onnxruntime on the calling
- * thread (scale_linear 2/255, −1 applied here), and a KServe binary request for it (UINT8 in,
- * binary FP32 out): `body` and the `inference-header-content-length` to send with it.
+ * A KServe binary request for the LSD bundle: a uint8 n³ block (UINT8 in) and request-level
+ * `parameters` (e.g. binary_data_output, output_datatype); `body` and the
+ * `inference-header-content-length` to send with it.
  */
-export async function lsdBinaryRequest(
-  weightsDir: string,
+export function lsdBinaryBody(
   n: number,
-): Promise<{ ref: NdArray<'float32'>; body: Buffer<ArrayBuffer>; headerLength: number }> {
+  parameters: Record<string, unknown>,
+): { raw: Uint8Array; body: Buffer<ArrayBuffer>; headerLength: number } {
   const raw = Uint8Array.from({ length: n ** 3 }, (_, i) => (i * 7919) % 251);
-  const backend = await loadBackend(join(weightsDir, LSD, 'model.onnx'), { workers: 0 });
-  const pre = Float32Array.from(raw, (v) => v * (2 / 255) - 1);
-  const ref = (await backend.run({ raw: { dtype: 'float32', shape: [1, 1, n, n, n], data: pre } }))
-    .prediction as NdArray<'float32'>;
-  await backend.dispose();
   const header = Buffer.from(
     JSON.stringify({
       inputs: [
@@ -230,8 +225,22 @@ export async function lsdBinaryRequest(
           parameters: { binary_data_size: raw.length },
         },
       ],
-      parameters: { binary_data_output: true },
+      parameters,
     }),
   );
-  return { ref, body: Buffer.concat([header, raw]), headerLength: header.length };
+  return { raw, body: Buffer.concat([header, raw]), headerLength: header.length };
+}
+
+/** lsdBinaryBody with a binary FP32 answer, and that answer from onnxruntime on the calling thread (scale_linear 2/255, −1 applied here). */
+export async function lsdBinaryRequest(
+  weightsDir: string,
+  n: number,
+): Promise<{ ref: NdArray<'float32'>; body: Buffer<ArrayBuffer>; headerLength: number }> {
+  const { raw, body, headerLength } = lsdBinaryBody(n, { binary_data_output: true });
+  const backend = await loadBackend(join(weightsDir, LSD, 'model.onnx'), { workers: 0 });
+  const pre = Float32Array.from(raw, (v) => v * (2 / 255) - 1);
+  const ref = (await backend.run({ raw: { dtype: 'float32', shape: [1, 1, n, n, n], data: pre } }))
+    .prediction as NdArray<'float32'>;
+  await backend.dispose();
+  return { ref, body, headerLength };
 }

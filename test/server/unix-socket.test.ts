@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isServeError, type RunningServer, startServer } from '../../server/index.js';
-import { LSD, lsdBinaryRequest, maxAbsDiff, ROOT, testConfig, workspace } from './helpers.js';
+import { LSD, lsdBinaryRequest, maxAbsDiff, ROOT, spawnServer, testConfig, workspace } from './helpers.js';
 
 interface Answer {
   status: number;
@@ -108,34 +108,18 @@ describe('socket files at start and stop', () => {
 
   test('the CLI: --socket prints the http+unix URL; a regular file at the path is refused and kept', async () => {
     const path = join(ws.dir, 'cli.sock');
-    const child = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'bin/bioimage-export.js'),
-        'serve',
-        '--socket',
-        path,
-        '--log-level',
-        'warn',
-        '--models-dir',
-        ws.weights,
-        '--data-root',
-        ws.data,
-        '--jobs-dir',
-        ws.jobs,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1' } },
-    );
-    let err = '';
+    const { url, child } = await spawnServer([
+      '--socket',
+      path,
+      '--models-dir',
+      ws.weights,
+      '--data-root',
+      ws.data,
+      '--jobs-dir',
+      ws.jobs,
+    ]);
+    expect(url).toBe(`http+unix://${encodeURIComponent(path)}`);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    await new Promise<void>((resolve, reject) => {
-      child.stderr?.on('data', (d: Buffer) => {
-        err += d.toString();
-        if (/serving on http\+unix:\/\/\S+/.test(err)) resolve();
-      });
-      child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
-    });
-    expect(err).toContain(`serving on http+unix://${encodeURIComponent(path)}`);
     expect((await viaSocket(path, 'GET', '/health/ready')).status).toBe(200);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
