@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { ModelGeometry } from '../../runtime/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const PYTHON = join(ROOT, '.venv/bin/python');
@@ -31,7 +32,10 @@ export function ensureBundle(preset: string): string {
   if (existsSync(join(dir, 'bundle.yaml')) && existsSync(join(dir, 'model.onnx'))) return dir;
   mkdirSync(join(SCRATCH, 'bundles'), { recursive: true });
   process.stderr.write(`exporting ${preset} → ${dir} (once)\n`);
-  execFileSync(EMZOO, ['export', '--preset', preset, '--out', dir, '--force'], {
+  // The bench measures running the model, not the export: test tensors at the smallest valid size
+  // and no bioimage.io size check (minutes for a faithful-size net on two cores).
+  const args = ['export', '--preset', preset, '--out', dir, '--force', '--test-k', '0', '--skip-size-check'];
+  execFileSync(EMZOO, args, {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: pythonEnv({ OMP_NUM_THREADS: '2' }),
   });
@@ -145,6 +149,17 @@ export async function bundleGeometry(dir: string): Promise<BundleGeometry> {
     inputName: b.input.name,
     outputName: b.output.name,
     voxelSizeNm: [...b.input.voxel_size_nm],
+  };
+}
+
+/** The runtime's view of the bundle (one input channel), for tiling plans and block estimates. */
+export function modelGeometry(g: BundleGeometry): ModelGeometry {
+  return {
+    minInput: g.minInput,
+    step: g.step,
+    halo: g.halo,
+    inputChannels: 1,
+    outputChannels: g.outputChannels,
   };
 }
 

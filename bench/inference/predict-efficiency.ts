@@ -23,6 +23,7 @@ import {
   HERE,
   loadNote,
   median,
+  modelGeometry,
   PYTHON,
   predictTiling,
   pythonEnv,
@@ -71,13 +72,7 @@ async function main() {
   const g = await bundleGeometry(bundle);
   const n = opt.size;
   const vox = n ** 3;
-  const geometry = {
-    minInput: g.minInput,
-    step: g.step,
-    halo: g.halo,
-    inputChannels: 1,
-    outputChannels: g.outputChannels,
-  };
+  const geometry = modelGeometry(g);
   const chosen = [opt.block, opt.block, opt.block];
   checkBlock(g, chosen);
   // The block predict's planner picks from --memory-mb, to show what a default run costs.

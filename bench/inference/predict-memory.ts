@@ -22,6 +22,7 @@ import {
   HERE,
   loadNote,
   median,
+  modelGeometry,
   predictTiling,
   runPython,
   SCRATCH,
@@ -69,13 +70,7 @@ async function main() {
   const bundle = ensureBundle(opt.preset);
   const g = await bundleGeometry(bundle);
   const sizes = opt.sizes.split(',').map(Number);
-  const geometry = {
-    minInput: g.minInput,
-    step: g.step,
-    halo: g.halo,
-    inputChannels: 1,
-    outputChannels: g.outputChannels,
-  };
+  const geometry = modelGeometry(g);
   if (opt.block) checkBlock(g, [opt.block, opt.block, opt.block]);
   const dir = join(SCRATCH, 'memory');
   for (const n of sizes) {
