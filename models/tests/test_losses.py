@@ -108,3 +108,20 @@ def test_micron_weights_and_loss():
 def test_shape_mismatch_is_reported():
     with pytest.raises(InvalidInput, match="differs"):
         WeightedMSELoss()(torch.zeros(2, 3), torch.zeros(2, 4))
+
+
+def test_micron_fixed_foreground_weight():
+    # the same case with the foreground weight fixed at 5 instead of sum b = 2: w = [1, 5, 5, 1]
+    soft = t(0, 0.3, 0.7, 0).reshape(1, 1, 1, 1, 4)
+    assert micron_weights(soft, 5.0).flatten().tolist() == [1, 5, 5, 1]
+    # sum w*l = 10 * (5 * .09 + 5 * .49) = 29 over 40 non-zero weights -> 0.725
+    target = soft.expand(1, 10, 1, 1, 4).clone()
+    loss = MicronLoss(foreground_weight=5.0)
+    assert loss(torch.zeros_like(target), target).item() == pytest.approx(0.725, rel=1e-6)
+    assert loss.init_kwargs == {"soft_mask_channel": 9, "foreground_weight": 5.0}
+    # weight 1 is plain MSE: (.09 + .49) * 10 / 40
+    assert MicronLoss(foreground_weight=1.0)(torch.zeros_like(target), target).item() == (
+        pytest.approx(0.145, rel=1e-6)
+    )
+    with pytest.raises(InvalidInput, match="must be positive"):
+        MicronLoss(foreground_weight=0.0)

@@ -132,3 +132,29 @@ def test_emzoo_train_rejects_data_at_another_voxel_size(volumes, tmp_path, capsy
     assert code == 3
     err = capsys.readouterr().err
     assert "voxel size" in err and "hint:" in err
+
+
+def test_micron_foreground_weight_reaches_the_loss_and_the_record(volumes, tmp_path, capsys):
+    out = tmp_path / "micron"
+    base = ["train", "--preset", "micron-small", "--data", str(volumes["anisotropic"])]
+    base += ["--iterations", "1", "--device", "cpu", "--save-every", "1"]
+    args = [*base, "--out", str(out)]
+    assert main([*args, "--micron-foreground-weight", "2.5"]) == 0
+    record = json.loads((out / "training.json").read_text())
+    assert record["foreground_weight"] == 2.5
+    loaded = load_checkpoint(
+        out / "checkpoints" / "checkpoint_00000001.pt", get_preset("micron-small")
+    )
+    assert "fixed foreground weight 2.5" in loaded.training["notes"]
+    # the originals' weighting stays the default, and is recorded as such
+    default = tmp_path / "micron-default"
+    assert main([*base, "--out", str(default)]) == 0
+    assert json.loads((default / "training.json").read_text())["foreground_weight"] == "count"
+    # another task, or a weight that is not positive, is refused with a hint
+    lsd = ["train", "--preset", "lsd-small-mtlsd", "--data", str(volumes["isotropic"])]
+    lsd += ["--out", str(tmp_path / "lsd"), "--iterations", "1", "--device", "cpu"]
+    capsys.readouterr()
+    assert main([*lsd, "--micron-foreground-weight", "2"]) == 3
+    assert "Micron's loss only" in capsys.readouterr().err
+    assert main([*args, "--micron-foreground-weight", "-1"]) == 3
+    assert "must be positive" in capsys.readouterr().err

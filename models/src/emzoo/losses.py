@@ -144,23 +144,33 @@ class SynisterLoss(_Recorded):
         return F.cross_entropy(logits, classes.long())
 
 
-def micron_weights(soft_mask: torch.Tensor) -> torch.Tensor:
+def micron_weights(soft_mask: torch.Tensor, foreground_weight: float | None = None) -> torch.Tensor:
     """w = 1 + b * sum(b) - b with b = [soft_mask > 0] (originals 5.2): background 1, foreground
-    = number of foreground voxels in the batch."""
+    = number of foreground voxels in the batch. ``foreground_weight``: a fixed foreground weight
+    instead (1 = plain MSE); with the originals' count the MSE optimum is near the full target
+    wherever a track voxel is merely possible (docs/demo-weights.md, Micron)."""
     b = (soft_mask > 0).to(soft_mask.dtype)
-    return 1 + b * b.sum() - b
+    fg = b.sum() if foreground_weight is None else foreground_weight
+    return 1 + b * fg - b
 
 
 class MicronLoss(_Recorded):
     """Weighted MSE over the 10 channels with ``micron_weights`` of the target soft mask
-    (channel ``soft_mask_channel``, 9), the same weight for every channel."""
+    (channel ``soft_mask_channel``, 9), the same weight for every channel; ``foreground_weight``
+    None is the originals' (the batch's foreground count), a number fixes it."""
 
-    def __init__(self, soft_mask_channel: int = 9) -> None:
-        super().__init__(soft_mask_channel=soft_mask_channel)
+    def __init__(self, soft_mask_channel: int = 9, foreground_weight: float | None = None) -> None:
+        super().__init__(soft_mask_channel=soft_mask_channel, foreground_weight=foreground_weight)
+        if foreground_weight is not None and not foreground_weight > 0:
+            raise InvalidInput(
+                f"Micron foreground weight {foreground_weight} must be positive",
+                hint="e.g. 1 (plain MSE) or 10; leave it unset for the originals' count",
+            )
         self.soft_mask_channel = soft_mask_channel
+        self.foreground_weight = foreground_weight
         self.mse = WeightedMSELoss()
 
     def forward(self, pred, target):
         c = self.soft_mask_channel
-        weights = micron_weights(target[:, c : c + 1])
+        weights = micron_weights(target[:, c : c + 1], self.foreground_weight)
         return self.mse(pred, target, weights)

@@ -91,6 +91,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "checkpoint",
     )
     parser.add_argument(
+        "--micron-foreground-weight",
+        type=float,
+        default=None,
+        help="Micron presets: a fixed loss weight for track voxels (1 = plain MSE) instead of the "
+        "originals' (the batch's foreground count), which makes the soft mask a band wherever "
+        "a track is possible (docs/demo-weights.md)",
+    )
+    parser.add_argument(
         "--stage1",
         default=None,
         help="autocontext presets (e.g. lsd-small-acrlsd): checkpoint or bundle folder of the "
@@ -136,6 +144,11 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.lr is not None and not args.lr > 0:
         raise InvalidInput(f"--lr {args.lr} must be positive", hint="e.g. --lr 5e-5")
+    if args.micron_foreground_weight is not None and not args.micron_foreground_weight > 0:
+        raise InvalidInput(
+            f"--micron-foreground-weight {args.micron_foreground_weight} must be positive",
+            hint="e.g. --micron-foreground-weight 1 (plain MSE); omit it for the originals' count",
+        )
     if args.workers < 0:
         raise InvalidInput(f"--workers {args.workers} must be 0 or more", hint="e.g. --workers 4")
     if args.threads:
@@ -155,7 +168,13 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         data = args.data[0] if len(args.data) == 1 else args.data
-        factory = task_factory(preset, data, augment=augment, stage1=args.stage1)
+        factory = task_factory(
+            preset,
+            data,
+            augment=augment,
+            stage1=args.stage1,
+            micron_foreground_weight=args.micron_foreground_weight,
+        )
         result = train(factory, cfg, preset.name)
     except EmzooError:
         raise

@@ -42,6 +42,12 @@ def bundle_training(record: dict[str, Any]) -> dict[str, Any]:
             f"; weights initialised from {init.get('path')} (sha256 {init.get('sha256')}), "
             "not at random; the optimiser started fresh"
         )
+    fg = record.get("foreground_weight")
+    if isinstance(fg, (int, float)):
+        out["notes"] += (
+            f"; Micron loss with a fixed foreground weight {fg:g} (the originals': the batch's "
+            "foreground count)"
+        )
     if opt.get("lr"):
         out["learning_rate"] = float(opt["lr"])
     shape = record.get("input_shape")

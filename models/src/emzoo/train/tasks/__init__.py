@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from emzoo.augment.profiles import DEFAULT_PROFILE
+from emzoo.errors import InvalidInput
 from emzoo.preset import Preset
 from emzoo.train.config import TrainConfig
 from emzoo.train.distributed import DistEnv, mix_seed
@@ -24,18 +25,28 @@ def build_task(
     cfg: TrainConfig,
     augment: str = DEFAULT_PROFILE,
     stage1: str | Path | None = None,
+    micron_foreground_weight: float | None = None,
 ) -> Task:
     """The task pipeline for ``preset.task`` on ``data`` (one volume, or a list laid side by
     side: emzoo.data.mosaic); the data stream is seeded per rank.
 
     ``augment``: an augmentation profile (emzoo.augment.profiles.PROFILES); ``stage1``: the
-    stage-1 LSD checkpoint or bundle of an autocontext preset."""
+    stage-1 LSD checkpoint or bundle of an autocontext preset; ``micron_foreground_weight``:
+    Micron's loss only (emzoo.losses.micron_weights)."""
     import importlib
 
     from emzoo.augment.profiles import check_profile
     from emzoo.train.tasks.common import load_volumes
 
     check_profile(augment)
+    extra = {}
+    if micron_foreground_weight is not None:
+        if preset.task != "micron":
+            raise InvalidInput(
+                f"a Micron foreground weight was given for {preset.name}, a {preset.task} preset",
+                hint="drop --micron-foreground-weight: it sets Micron's loss only",
+            )
+        extra["foreground_weight"] = float(micron_foreground_weight)
     volume = load_volumes(data, preset)
     module = importlib.import_module(f"emzoo.train.tasks.{preset.task}")
     # data workers are forked processes, which must not touch CUDA: they augment on the CPU
@@ -49,6 +60,7 @@ def build_task(
         device,
         augment=augment,
         stage1=None if stage1 is None else str(stage1),
+        **extra,
     )
     paths = [str(data)] if isinstance(data, (str, Path)) else [str(p) for p in data]
     task.record.setdefault("data", paths[0] if len(paths) == 1 else paths)
@@ -81,10 +93,19 @@ def task_factory(
     data: str | Path | list[str | Path],
     augment: str = DEFAULT_PROFILE,
     stage1: str | Path | None = None,
+    micron_foreground_weight: float | None = None,
 ):
     """A TaskFactory for emzoo.train.train."""
 
     def make(env: DistEnv, cfg: TrainConfig) -> Task:
-        return build_task(preset, data, env, cfg, augment=augment, stage1=stage1)
+        return build_task(
+            preset,
+            data,
+            env,
+            cfg,
+            augment=augment,
+            stage1=stage1,
+            micron_foreground_weight=micron_foreground_weight,
+        )
 
     return make

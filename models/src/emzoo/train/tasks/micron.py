@@ -34,9 +34,11 @@ def build(
     device,
     augment: str = "kornia-light",
     stage1: str | None = None,
+    foreground_weight: float | None = None,
 ) -> Task:
     """``device``: where TorchAugment warps (the GPU, or the CPU inside data workers);
-    ``augment``: profile (emzoo.augment.profiles); ``stage1``: autocontext only (LSD)."""
+    ``augment``: profile (emzoo.augment.profiles); ``stage1``: autocontext only (LSD);
+    ``foreground_weight``: MicronLoss's (None: the originals' foreground count)."""
     c.no_stage1(preset, stage1)
     if volume.microtubule_labels is None:
         raise InvalidInput(
@@ -78,13 +80,18 @@ def build(
         name=preset.name,
         model=preset.build(),
         batches=batches,
-        terms=[LossTerm("lsds", "gt_lsds", MicronLoss(), name="loss_lsds")],
+        terms=[
+            LossTerm(
+                "lsds", "gt_lsds", MicronLoss(foreground_weight=foreground_weight), name="loss_lsds"
+            )
+        ],
         optimizer=ADAM_FUNKE_TF,
         record={
             "input_shape": list(in_shape),
             "output_shape": list(out_shape),
             "sigma_nm": sigma,
             "augment": augment,
+            "foreground_weight": "count" if foreground_weight is None else foreground_weight,
         },
         close=batches.close,
     )
