@@ -132,13 +132,17 @@ export async function runRedisWorker(redis: Redis, o: RedisWorkerOptions = {}): 
         maxInFlight: concurrency,
         source,
         signal: o.signal,
-        onProgress: (p) => log({ event: 'block', job: jobId, block: p.blockId }),
+        // Counted per completed block, not from the pass's result: a pass stopped by the signal
+        // (SIGTERM while waiting for more blocks) still did the blocks it recorded as done.
+        onProgress: (p) => {
+          blocks++;
+          log({ event: 'block', job: jobId, block: p.blockId });
+        },
       });
       if (res.plan.blockCount !== r.total) {
         // Cannot happen with one emzoo version; guards against a worker planning differently.
         throw new Error(`planned ${res.plan.blockCount} blocks, the job has ${r.total}`);
       }
-      blocks += res.processed;
       await source.close();
       log({ event: 'job-pass', job: jobId, computed: res.processed });
     } catch (err) {

@@ -146,6 +146,29 @@ describe.skipIf(SKIP_REASON !== undefined)('RedisBlockSource', () => {
     expect(isQueueError(missing, 'JobNotFound')).toBe(true);
   });
 
+  test('a worker stopped in the middle of a pass still counts the blocks it completed', async () => {
+    await redis.client.del('emzoo:jobs:active'); // only this job
+    await submit('stopped');
+    const ctrl = new AbortController();
+    const events: Record<string, unknown>[] = [];
+    const r = await runRedisWorker(redis.client, {
+      concurrency: 1,
+      pollMs: 50,
+      signal: ctrl.signal,
+      log: (e) => {
+        events.push(e);
+        if (e.event === 'block') ctrl.abort(); // as SIGTERM right after a block was recorded
+      },
+    });
+    const recorded = events.filter((e) => e.event === 'block').length;
+    expect(recorded).toBeGreaterThanOrEqual(1);
+    expect(r.blocks).toBe(recorded);
+    const p = await readJobProgress(redis.client, 'stopped');
+    expect(p.done).toBe(r.blocks);
+    expect(p.workers[r.workerId]).toBe(r.blocks);
+    expect(p.pending).toBe(18 - r.blocks); // the block read ahead was given back
+  });
+
   test('a job whose model does not fit its geometry fails as a whole; a worker does not spin on it', async () => {
     await redis.client.del('emzoo:jobs:active'); // earlier tests leave jobs half done on purpose
     await submitRedisJob(redis.client, {
