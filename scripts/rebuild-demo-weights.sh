@@ -3,7 +3,7 @@
 # synthesize training and held-out volumes -> `emzoo train` each small preset -> `emzoo export
 # --checkpoint` -> `emzoo evaluate --write` (held-out metrics into bundle.yaml's training record).
 #
-#   bash scripts/rebuild-demo-weights.sh            # the real thing (~7.5 h on 2 free cores)
+#   bash scripts/rebuild-demo-weights.sh            # the real thing (~8.5 h on 2 free cores)
 #   SMOKE=1 bash scripts/rebuild-demo-weights.sh    # a few iterations into $WORK/weights (minutes)
 #
 # Environment: WORK (scratch folder, default /tmp/emzoo-demo-weights[-smoke]), OUT (bundle folder,
@@ -11,7 +11,8 @@
 # ITERS_MICRON (training iterations), ITERS_SYNISTER_FT (Synister's second stage: iterations from
 # the first stage's weights with a fresh optimiser, 0 skips it), ITERS_SYNISTER_FT2 (its third
 # stage: from the second stage's weights, on N_MORE more anisotropic volumes as well),
-# ITERS_SYNISTER_FT3 (its fourth: from the third's weights, on N_MORE2 more again), LR_LSD / LR_SYNFUL / LR_SYNISTER /
+# ITERS_SYNISTER_FT3 (its fourth: from the third's weights, on N_MORE2 more again), ITERS_SYNISTER_FT4
+# (its fifth: from the fourth's, on N_MORE3 more again), LR_LSD / LR_SYNFUL / LR_SYNISTER /
 # LR_MICRON (learning rates), NICE (nice level of the heavy steps, default 0). Post-processing thresholds are chosen
 # on the training volume (`emzoo evaluate --tune-on`), never on the held-out one.
 # Two lanes run side by side, one thread each: Synful then Synister, Micron then LSD.
@@ -26,17 +27,19 @@ NICE=${NICE:-0}
 if [ "$SMOKE" = 1 ]; then
   OUT=${OUT:-$WORK/weights}
   : "${ITERS_LSD:=4}" "${ITERS_SYNFUL:=4}" "${ITERS_SYNISTER:=4}" "${ITERS_MICRON:=4}"
-  : "${ITERS_SYNISTER_FT:=4}" "${ITERS_SYNISTER_FT2:=4}" "${ITERS_SYNISTER_FT3:=4}"
+  : "${ITERS_SYNISTER_FT:=4}" "${ITERS_SYNISTER_FT2:=4}" "${ITERS_SYNISTER_FT3:=4}" "${ITERS_SYNISTER_FT4:=4}"
   ISO_TRAIN=96,96,96 ISO_HELD=64,64,64 SYN_HELD=64,64,64 ANISO_TRAIN=32,256,256
   ANISO_HELD=32,192,192 ANISO_EXTRA=16,192,192 N_EXTRA=${N_EXTRA:-2} N_MORE=${N_MORE:-2}
-  N_MORE2=${N_MORE2:-2}
+  N_MORE2=${N_MORE2:-2} N_MORE3=${N_MORE3:-2}
 else
   OUT=${OUT:-weights}
   : "${ITERS_LSD:=5000}" "${ITERS_SYNFUL:=12000}" "${ITERS_SYNISTER:=7500}" "${ITERS_MICRON:=11000}"
   # the committed synister-demo: 7500 from scratch, then 5000 more from those weights (seed 1,
   # two threads, fresh Adam), then ITERS_SYNISTER_FT2 more on 25 volumes (seed 2), then
-  # ITERS_SYNISTER_FT3 more on 41 (seed 3), as it was made (docs/demo-weights.md)
+  # ITERS_SYNISTER_FT3 more on 41 (seed 3), then ITERS_SYNISTER_FT4 more on 57 (seed 4), as it was
+  # made (docs/demo-weights.md)
   : "${ITERS_SYNISTER_FT:=5000}" "${ITERS_SYNISTER_FT2:=9000}" "${ITERS_SYNISTER_FT3:=12000}"
+  : "${ITERS_SYNISTER_FT4:=6000}"
   # Synful gets a larger held-out volume than LSD: 128^3 holds only ~17 partner pairs
   ISO_TRAIN=192,192,192 ISO_HELD=128,128,128 SYN_HELD=160,160,160 ANISO_TRAIN=64,512,512
   ANISO_HELD=48,384,384
@@ -44,6 +47,7 @@ else
   # to learn transmitters rather than neurons; each extra volume adds ~60 new ones. N_MORE more
   # (Synister's third stage only: added after the first two stages were trained)
   ANISO_EXTRA=32,384,384 N_EXTRA=${N_EXTRA:-12} N_MORE=${N_MORE:-12} N_MORE2=${N_MORE2:-16}
+  N_MORE3=${N_MORE3:-16}
 fi
 # learning rates: 10x the originals' for the U-Nets (5e-5); the demo nets are small and trained
 # for thousands, not hundreds of thousands, of iterations. Synister keeps the originals' 1e-4: at
@@ -98,6 +102,14 @@ for ((i = 0; i < N_MORE2; i++)); do
   if (( i % 2 == 1 )); then wait; fi
 done
 wait
+MORE3_SET=()  # and its fifth on these as well
+for ((i = 0; i < N_MORE3; i++)); do
+  MORE3_SET+=("$WORK/train_aniso_more_$((SEED_EXTRA + N_EXTRA + N_MORE + N_MORE2 + i)).zarr")
+  run "$EMZOO" synth --out "${MORE3_SET[$i]}" --shape "$ANISO_EXTRA" --mode anisotropic \
+    --seed $((SEED_EXTRA + N_EXTRA + N_MORE + N_MORE2 + i)) --synapse-density $DENSITY_ANISO --json &
+  if (( i % 2 == 1 )); then wait; fi
+done
+wait
 
 # a later stage of model(): $3 iterations from its $ckpt (--init-from: weights only, a fresh
 # optimiser; seed $4, two threads) on its train_set into $run_dir-$2; sets ckpt to the result
@@ -120,9 +132,10 @@ model() {
   # optimiser, seed + 1, two threads: how the committed Synister continued), 0 or empty: none
   # ${10} = iterations of a third stage from the second's weights on the training volumes and
   # MORE_SET (seed + 2, two threads); ${11} = a fourth from the third's on those and MORE2_SET
-  # (seed + 3); BatchNorm is then recalibrated on all of them
+  # (seed + 3); ${12} = a fifth from the fourth's on those and MORE3_SET (seed + 4); BatchNorm is
+  # then recalibrated on all of them
   local preset=$1 id=$2 held=$4 iters=$5 lr=$6 test_k=${7:-} bn=${8:-} ft=${9:-0} ft2=${10:-0}
-  local ft3=${11:-0}
+  local ft3=${11:-0} ft4=${12:-0}
   local -a train_set
   read -r -a train_set <<<"$3"
   local train=${train_set[0]}
@@ -143,6 +156,10 @@ model() {
       if [ "$ft3" -gt 0 ]; then
         train_set+=("${MORE2_SET[@]}")
         stage fourth ft3 "$ft3" $((TRAIN_SEED + 3))
+        if [ "$ft4" -gt 0 ]; then
+          train_set+=("${MORE3_SET[@]}")
+          stage fifth ft4 "$ft4" $((TRAIN_SEED + 4))
+        fi
       fi
     fi
   fi
@@ -166,7 +183,7 @@ model() {
     "$LR_SYNFUL" 0
   model synister-small synister-demo "${ANISO_SET[*]}" "$WORK/held_aniso.zarr" \
     "$ITERS_SYNISTER" "$LR_SYNISTER" "" bn "$ITERS_SYNISTER_FT" "$ITERS_SYNISTER_FT2" \
-    "$ITERS_SYNISTER_FT3"
+    "$ITERS_SYNISTER_FT3" "$ITERS_SYNISTER_FT4"
 ) &
 LANE_A=$!
 (
