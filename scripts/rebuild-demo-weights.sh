@@ -86,30 +86,25 @@ for ((i = 0; i < N_EXTRA; i++)); do
   if (( i % 2 == 1 )); then wait; fi
 done
 wait
-MORE_SET=()  # Synister's third stage trains on ANISO_SET and these
-for ((i = 0; i < N_MORE; i++)); do
-  MORE_SET+=("$WORK/train_aniso_more_$((SEED_EXTRA + N_EXTRA + i)).zarr")
-  run "$EMZOO" synth --out "${MORE_SET[$i]}" --shape "$ANISO_EXTRA" --mode anisotropic \
-    --seed $((SEED_EXTRA + N_EXTRA + i)) --synapse-density $DENSITY_ANISO --json &
-  if (( i % 2 == 1 )); then wait; fi
-done
-wait
-MORE2_SET=()  # and its fourth stage on these as well
-for ((i = 0; i < N_MORE2; i++)); do
-  MORE2_SET+=("$WORK/train_aniso_more_$((SEED_EXTRA + N_EXTRA + N_MORE + i)).zarr")
-  run "$EMZOO" synth --out "${MORE2_SET[$i]}" --shape "$ANISO_EXTRA" --mode anisotropic \
-    --seed $((SEED_EXTRA + N_EXTRA + N_MORE + i)) --synapse-density $DENSITY_ANISO --json &
-  if (( i % 2 == 1 )); then wait; fi
-done
-wait
-MORE3_SET=()  # and its fifth on these as well
-for ((i = 0; i < N_MORE3; i++)); do
-  MORE3_SET+=("$WORK/train_aniso_more_$((SEED_EXTRA + N_EXTRA + N_MORE + N_MORE2 + i)).zarr")
-  run "$EMZOO" synth --out "${MORE3_SET[$i]}" --shape "$ANISO_EXTRA" --mode anisotropic \
-    --seed $((SEED_EXTRA + N_EXTRA + N_MORE + N_MORE2 + i)) --synapse-density $DENSITY_ANISO --json &
-  if (( i % 2 == 1 )); then wait; fi
-done
-wait
+# more_set NAME FIRST N: synthesizes N more anisotropic training volumes (seeds FIRST, FIRST+1,
+# ...) and lists their paths in the array NAME
+more_set() {
+  local -n paths=$1
+  local first=$2 n=$3 i
+  paths=()
+  for ((i = 0; i < n; i++)); do
+    paths+=("$WORK/train_aniso_more_$((first + i)).zarr")
+    run "$EMZOO" synth --out "${paths[$i]}" --shape "$ANISO_EXTRA" --mode anisotropic \
+      --seed $((first + i)) --synapse-density $DENSITY_ANISO --json &
+    if (( i % 2 == 1 )); then wait; fi
+  done
+  wait
+}
+# Synister's third stage trains on ANISO_SET and MORE_SET, its fourth on MORE2_SET as well, its
+# fifth on MORE3_SET as well
+more_set MORE_SET $((SEED_EXTRA + N_EXTRA)) "$N_MORE"
+more_set MORE2_SET $((SEED_EXTRA + N_EXTRA + N_MORE)) "$N_MORE2"
+more_set MORE3_SET $((SEED_EXTRA + N_EXTRA + N_MORE + N_MORE2)) "$N_MORE3"
 
 # a later stage of model(): $3 iterations from its $ckpt (--init-from: weights only, a fresh
 # optimiser; seed $4, two threads) on its train_set into $run_dir-$2; sets ckpt to the result
@@ -150,18 +145,15 @@ model() {
   ckpt=$(ls "$run_dir"/checkpoints/checkpoint_*.pt | sort | tail -n 1)
   if [ "$ft" -gt 0 ]; then
     stage second ft "$ft" $((TRAIN_SEED + 1))
-    if [ "$ft2" -gt 0 ]; then
-      train_set+=("${MORE_SET[@]}")
-      stage third ft2 "$ft2" $((TRAIN_SEED + 2))
-      if [ "$ft3" -gt 0 ]; then
-        train_set+=("${MORE2_SET[@]}")
-        stage fourth ft3 "$ft3" $((TRAIN_SEED + 3))
-        if [ "$ft4" -gt 0 ]; then
-          train_set+=("${MORE3_SET[@]}")
-          stage fifth ft4 "$ft4" $((TRAIN_SEED + 4))
-        fi
-      fi
-    fi
+    # each later stage adds its volumes and starts from the one before; the first 0 ends the chain
+    local -a later=("$ft2" "$ft3" "$ft4") names=(third fourth fifth) sets=(MORE_SET MORE2_SET MORE3_SET)
+    local k more
+    for k in 0 1 2; do
+      [ "${later[$k]}" -gt 0 ] || break
+      more="${sets[$k]}[@]"
+      train_set+=("${!more}")
+      stage "${names[$k]}" "ft$((k + 2))" "${later[$k]}" $((TRAIN_SEED + 2 + k))
+    done
   fi
   echo "[$(stamp)] export $id from $ckpt"
   local -a recal=()
